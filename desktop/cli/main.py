@@ -1,0 +1,55 @@
+"""The ``enclave`` command. Nothing heavy is imported here: each command imports what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktop.offline import force_offline_environment
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from desktop.cli import ask, models_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="enclave",
+        description="Enclave: an offline assistant grounded in your own documents. "
+                    "Run with no command to open the window.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (ask, models_cmd):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # First thing, before any library that could read these variables is imported.
+    force_offline_environment()
+    from desktop import egress_guard
+
+    egress_guard.install()
+    args = build_parser().parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        from desktop.cli.window_cmd import open_window
+
+        return open_window()
+    from desktop.settings import SettingsError, load_settings
+    from models.errors import ModelError
+
+    try:
+        settings = load_settings()
+        return int(run(args, settings))
+    except (ModelError, SettingsError) as exc:
+        print(f"enclave: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nenclave: stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

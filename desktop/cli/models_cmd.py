@@ -1,0 +1,46 @@
+"""``enclave models``: list the model registry; install the default model (a setup step)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from desktop.settings import Settings
+from models import provisioning, registry
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("models", help="list installed models; install the default model")
+    sub = p.add_subparsers(metavar="ACTION")
+    lst = sub.add_parser("list", help="list the GGUF models Enclave can use")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(run=run_list)
+    inst = sub.add_parser("install-default",
+                          help="copy the bundled default model into the data directory")
+    inst.set_defaults(run=run_install_default)
+    p.set_defaults(run=run_list, json=False)
+
+
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    found = registry.scan(settings.models_dir, extra=(settings.model_path,))
+    if args.json:
+        print(json.dumps({"models": [dict(m.to_json(), active=m.path == settings.model_path)
+                                     for m in found]}, indent=2))
+        return 0
+    if not found:
+        print(f"No models in {settings.models_dir}. Run: enclave models install-default")
+        return 1
+    for m in found:
+        mark = "*" if m.path == settings.model_path else " "
+        ctx = f"{m.context_length} ctx" if m.context_length else "ctx ?"
+        print(f"{mark} {m.name:32} {m.quantization:8} {m.size_bytes / 1e6:8.1f} MB  {ctx}  "
+              f"{m.path}")
+    return 0
+
+
+def run_install_default(args: argparse.Namespace, settings: Settings) -> int:
+    done = provisioning.install_default_model(settings.models_dir)
+    verb = "Installed" if done.copied else "Already installed (verified)"
+    print(f"{verb}: {done.path}")
+    return 0

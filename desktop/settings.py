@@ -1,0 +1,167 @@
+"""The one typed, frozen settings object, loaded once at start-up and passed down.
+
+Sources, later ones winning: built-in defaults, ``$ENCLAVE_HOME/config.toml``, then the
+environment (``ENCLAVE_HOME`` for the data directory, ``ENCLAVE_MODEL`` for the model file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONFIG_FILE = "config.toml"
+
+
+class SettingsError(ValueError):
+    """A configuration value a person has to fix; the message says which and how."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    model_path: Path
+    context_size: int = 4096
+    gpu_layers: int = -1  # -1: offload every layer when the build supports it
+    threads: int | None = None  # None: llama.cpp picks from the cores
+    temperature: float = 0.2
+    max_tokens: int = 512
+    grounded: bool = True
+    relevance_threshold: float = 0.25
+    top_k: int = 5
+    collection: str = "default"
+    question_logging: str = "full"  # full | hashed | off (audit log)
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+# Keys a config file may set, with the type each must have.
+_FILE_KEYS: Mapping[str, type] = {
+    "model_path": str,
+    "context_size": int,
+    "gpu_layers": int,
+    "threads": int,
+    "temperature": float,
+    "max_tokens": int,
+    "grounded": bool,
+    "relevance_threshold": float,
+    "top_k": int,
+    "collection": str,
+    "question_logging": str,
+    "allowed_hosts": list,
+}
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("enclave", appauthor=False))
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get("ENCLAVE_HOME") or default_home()).expanduser().resolve()
+    values: dict[str, Any] = {}
+    config_path = home / CONFIG_FILE
+    if config_path.is_file():
+        values.update(_read_config(config_path))
+    model = env.get("ENCLAVE_MODEL") or values.pop("model_path", None)
+    values.pop("model_path", None)
+    model_path = Path(model).expanduser() if model else home / "models" / DEFAULT_MODEL_FILE
+    if not model_path.is_absolute():
+        # Models are loaded from absolute local paths only: resolve relative ones against the
+        # data directory's model folder, never against a hub or a search path.
+        model_path = (home / "models" / model_path).resolve()
+    if "allowed_hosts" in values:
+        values["allowed_hosts"] = tuple(str(h) for h in values["allowed_hosts"])
+    settings = Settings(home=home, model_path=model_path, **values)
+    _validate(settings)
+    return settings
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"The settings file {path} cannot be read ({exc}). "
+                            "Fix it or delete it to go back to the defaults.") from exc
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        expected = _FILE_KEYS.get(key)
+        if expected is None:
+            continue  # unknown keys are ignored so an older Enclave can read a newer file
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise SettingsError(f"In {path}, '{key}' should be {expected.__name__}, "
+                                f"not {value!r}.")
+        values[key] = value
+    return values
+
+
+def _validate(s: Settings) -> None:
+    if s.context_size < 256:
+        raise SettingsError(f"context_size must be at least 256 tokens (it is {s.context_size}).")
+    if not 0.0 <= s.temperature <= 2.0:
+        raise SettingsError(f"temperature must be between 0 and 2 (it is {s.temperature}).")
+    if s.max_tokens < 1:
+        raise SettingsError(f"max_tokens must be positive (it is {s.max_tokens}).")
+    if s.question_logging not in ("full", "hashed", "off"):
+        raise SettingsError("question_logging must be one of: full, hashed, off.")
+
+
+def save_settings(settings: Settings, **changes: Any) -> Settings:
+    """Write the changed keys to the config file (keeping the others) and return new settings."""
+    path = settings.config_path
+    current = _read_config(path) if path.is_file() else {}
+    for key, value in changes.items():
+        if key not in _FILE_KEYS:
+            raise SettingsError(f"'{key}' is not a setting Enclave can save.")
+        current[key] = str(value) if isinstance(value, Path) else value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(_to_toml(current), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a crash never leaves half a settings file
+    updated = {k: (Path(v) if k == "model_path" else v) for k, v in changes.items()}
+    if "allowed_hosts" in updated:
+        updated["allowed_hosts"] = tuple(updated["allowed_hosts"])
+    new = settings.replace(**updated)
+    _validate(new)
+    return new
+
+
+def _to_toml(values: Mapping[str, Any]) -> str:
+    lines = []
+    for key, value in sorted(values.items()):
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,52 @@
+"""Shared fixtures. The whole suite runs offline with non-loopback sockets refused, and every
+test gets its own ENCLAVE_HOME."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop import egress_guard
+from desktop.offline import force_offline_environment
+
+force_offline_environment()
+GUARD = egress_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "enclave-home"
+    home.mkdir()
+    monkeypatch.setenv("ENCLAVE_HOME", str(home))
+    monkeypatch.delenv("ENCLAVE_MODEL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def default_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real default GGUF, installed once per session the way `make setup` does it."""
+    from models.provisioning import install_default_model
+
+    return install_default_model(tmp_path_factory.mktemp("models")).path
+
+
+@pytest.fixture(scope="session")
+def chat_model(default_model_path: Path) -> Iterator[object]:
+    """The real default model on the CPU, loaded once and used from the test thread only."""
+    from models.llama_runtime import LlamaChatModel, LoadOptions
+
+    model = LlamaChatModel(default_model_path, LoadOptions(context_size=2048, gpu_layers=0))
+    yield model
+    model.close()
+
+
+@pytest.fixture
+def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
+    """Environment for running the real `enclave` command in a subprocess."""
+    env = dict(os.environ)
+    env["ENCLAVE_HOME"] = str(enclave_home)
+    env["ENCLAVE_MODEL"] = str(default_model_path)
+    return env
