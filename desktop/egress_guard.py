@@ -9,6 +9,7 @@ runs the whole workflow under OS-level isolation and tracing, not by this guard.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import sys
@@ -70,10 +71,8 @@ class EgressGuard:
         with self._lock:
             self.blocked.append(attempt)
         for callback in list(self.on_blocked):
-            try:
+            with contextlib.suppress(Exception):
                 callback(attempt)
-            except Exception:  # noqa: BLE001 - a failing listener must not let the call through
-                pass
         raise EgressBlocked(f"Enclave blocked a network call to {shown} ({event}): "
                             "Enclave works offline only.")
 

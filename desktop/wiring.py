@@ -7,10 +7,9 @@ window can appear before any of them loads.
 
 from __future__ import annotations
 
+from desktop.settings import Settings
 from models.llama_runtime import LlamaChatModel, LoadOptions
 from models.model_thread import ModelThread
-
-from desktop.settings import Settings
 
 
 def load_chat_model(settings: Settings) -> LlamaChatModel:

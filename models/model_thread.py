@@ -51,7 +51,7 @@ class ModelThread(Generic[M]):
         model: M | None = None
         try:
             model = self._factory()
-        except BaseException as exc:  # noqa: BLE001 - reported through the futures
+        except BaseException as exc:
             self.loaded.set_exception(exc)
         else:
             self.loaded.set_result(model)
@@ -67,7 +67,7 @@ class ModelThread(Generic[M]):
                 continue
             try:
                 future.set_result(work(model))
-            except BaseException as exc:  # noqa: BLE001 - the caller decides what to show
+            except BaseException as exc:
                 future.set_exception(exc)
         if model is not None:
             model.close()

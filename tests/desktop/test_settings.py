@@ -16,7 +16,8 @@ def test_defaults_live_under_enclave_home(enclave_home: Path) -> None:
 
 def test_enclave_model_overrides_the_config_file(enclave_home: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    (enclave_home / "config.toml").write_text('model_path = "/models/a.gguf"\ncontext_size = 1024\n')
+    config = 'model_path = "/models/a.gguf"\ncontext_size = 1024\n'
+    (enclave_home / "config.toml").write_text(config)
     assert load_settings().model_path == Path("/models/a.gguf")
     monkeypatch.setenv("ENCLAVE_MODEL", str(tmp_path / "b.gguf"))
     s = load_settings()

@@ -32,7 +32,7 @@ def test_a_corrupt_copy_in_place_is_replaced(tmp_path: Path) -> None:
 def test_a_corrupt_source_is_refused_with_advice(tmp_path: Path) -> None:
     source = tmp_path / "bad.gguf"
     source.write_bytes(b"GGUF" + b"\0" * 100)
-    with pytest.raises(ModelError, match="corrupt.*Reinstall"):
+    with pytest.raises(ModelError, match=r"corrupt.*Reinstall"):
         install_default_model(tmp_path / "models", source=source)
     assert not (tmp_path / "models" / DEFAULT_MODEL_FILE).exists()
 

@@ -1,0 +1,57 @@
+"""What documents become on their way into the index: pages, then passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based page number for paged formats (PDF); None otherwise
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    path: Path  # absolute
+    title: str
+    pages: list[Page]
+    format: str  # "pdf", "docx", "txt", "md", "html"
+    sha256: str  # of the file's bytes: the document's identity in the index
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a document that makes sense alone in a citation."""
+
+    doc_sha256: str
+    source: str  # absolute path of the file, as a string
+    title: str
+    section: str  # heading path, e.g. "4 Termination > 4.2 Notice"; "" if none
+    page: int | None
+    ordinal: int  # position of the passage within its document, from 0
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passage_id(self) -> str:
+        return f"{self.doc_sha256}:{self.ordinal}"
+
+
+class UnreadableDocument(Exception):
+    """A file that cannot be ingested; ``reason`` is a sentence a person understands."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class DocumentLoader(Protocol):
+    """Reads one format. Raises UnreadableDocument with a human reason; never anything else."""
+
+    formats: tuple[str, ...]  # lower-case suffixes without the dot, e.g. ("pdf",)
+
+    def load(self, path: Path) -> LoadedDocument: ...

@@ -1,0 +1,45 @@
+"""The seams of retrieval: embedder, vector store, and what a search returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from rag.documents import Passage
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage; ``to_json`` is the PRODUCT.md search/citation shape."""
+
+    passage: Passage
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "source": p.source,
+            "page": p.page,
+            "text": p.text,
+            "score": round(float(self.score), 6),
+            "title": p.title,
+            "section": p.section,
+            "passage_id": p.passage_id,
+        }
+
+
+class Embedder(Protocol):
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class VectorStore(Protocol):
+    """One collection's passages with their embeddings (always passed explicitly)."""
+
+    def add(self, passages: Sequence[Passage], embeddings: Sequence[Sequence[float]]) -> None: ...
+
+    def query(self, embedding: Sequence[float], k: int) -> list[Hit]: ...
+
+    def delete_document(self, doc_sha256: str) -> None: ...

@@ -1,0 +1,92 @@
+"""The Qt-free services the window and the CLI both use (the contract between them and the core).
+
+``Library`` (rag/library.py) owns ingestion, collections and search; ``Assistant``
+(rag/assistant.py) turns a question into a grounded prompt and, after the model has answered,
+into citations. The model itself runs on the model thread (models/model_thread.py); the caller
+streams its tokens. The window never holds a Llama, a Chroma client or a pypdf reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from models.chat_model import Cancel, ChatMessage
+from rag.retrieval_types import Hit
+
+IngestEventKind = Literal["started", "indexed", "unchanged", "skipped", "failed", "finished"]
+
+
+@dataclass(frozen=True)
+class IngestEvent:
+    kind: IngestEventKind
+    done: int  # files handled so far
+    total: int  # files found under the given paths
+    path: Path | None = None
+    detail: str = ""  # the reason (skipped), the error (failed), empty otherwise
+    passages: int = 0  # passages written for this file (indexed)
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    indexed: list[dict[str, object]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    documents: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    path: Path
+    title: str
+    sha256: str
+    pages: int
+    passages: int
+    ingested_at: str  # ISO 8601
+
+
+@dataclass(frozen=True)
+class PreparedQuestion:
+    """What the model should be given, or why it should not be asked at all."""
+
+    messages: list[ChatMessage]
+    hits: list[Hit]  # numbered [1], [2], ... in the prompt, in this order
+    refused: bool  # grounded mode found nothing relevant: do not call the model
+    refusal: str = ""  # the sentence to show instead of an answer
+
+
+class LibraryService(Protocol):
+    def collections(self) -> list[CollectionInfo]: ...
+
+    def create_collection(self, name: str) -> None: ...
+
+    def rename_collection(self, old: str, new: str) -> None: ...
+
+    def delete_collection(self, name: str) -> None: ...
+
+    def documents(self, collection: str) -> list[DocumentInfo]: ...
+
+    def ingest(self, paths: Sequence[Path], collection: str,
+               cancel: Cancel | None = None) -> Iterator[IngestEvent]: ...
+
+    def forget(self, path: Path, collection: str) -> bool: ...
+
+    def search(self, query: str, collection: str, top_k: int) -> list[Hit]: ...
+
+
+class AssistantService(Protocol):
+    def prepare(self, question: str, collection: str | None,
+                history: Sequence[ChatMessage] = (), system_prompt: str | None = None,
+                ) -> PreparedQuestion: ...
+
+    def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]: ...
