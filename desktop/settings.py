@@ -130,22 +130,27 @@ def _validate(s: Settings) -> None:
 
 
 def save_settings(settings: Settings, **changes: Any) -> Settings:
-    """Write the changed keys to the config file (keeping the others) and return new settings."""
-    path = settings.config_path
-    current = _read_config(path) if path.is_file() else {}
-    for key, value in changes.items():
+    """Validate, then write the changed keys to the config file (keeping the others)."""
+    for key in changes:
         if key not in _FILE_KEYS:
             raise SettingsError(f"'{key}' is not a setting Enclave can save.")
+    updated: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "model_path":
+            value = Path(value)
+        elif key == "allowed_hosts":
+            value = tuple(str(h) for h in value)
+        updated[key] = value
+    new = settings.replace(**updated)
+    _validate(new)  # a bad value never reaches the file
+    path = settings.config_path
+    current = _read_config(path) if path.is_file() else {}
+    for key, value in updated.items():
         current[key] = str(value) if isinstance(value, Path) else value
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(_to_toml(current), encoding="utf-8")
     os.replace(tmp, path)  # atomic: a crash never leaves half a settings file
-    updated = {k: (Path(v) if k == "model_path" else v) for k, v in changes.items()}
-    if "allowed_hosts" in updated:
-        updated["allowed_hosts"] = tuple(updated["allowed_hosts"])
-    new = settings.replace(**updated)
-    _validate(new)
     return new
 
 

@@ -51,3 +51,10 @@ def test_saved_settings_persist_and_settings_stay_frozen(enclave_home: Path) -> 
     assert again.allowed_hosts == ("chroma.local",) == s2.allowed_hosts
     with pytest.raises(AttributeError):
         s.temperature = 1.0  # type: ignore[misc]
+
+
+def test_an_invalid_value_is_never_written(enclave_home: Path) -> None:
+    s = load_settings()
+    with pytest.raises(SettingsError, match="temperature"):
+        save_settings(s, temperature=9.0)
+    assert not (enclave_home / "config.toml").exists()
