@@ -22,11 +22,27 @@ FORCED: Mapping[str, tuple[str, str]] = {
     "HF_HUB_DISABLE_TELEMETRY": ("1", "no usage pings from huggingface_hub"),
     "HF_HUB_DISABLE_IMPLICIT_TOKEN": ("1", "never send a stored token anywhere"),
     "HF_HUB_DISABLE_XET": ("1", "no Xet storage client"),
+    # huggingface_hub 2.x checks PyPI/GitHub for CLI and skill updates unless this is set.
+    "HF_HUB_DISABLE_UPDATE_CHECK": ("1", "no update check against the internet"),
     # If some code path ignored the offline switches, send it to a dead loopback port rather than
     # to the internet; the egress guard would block anything else anyway.
     "HF_ENDPOINT": ("http://127.0.0.1:9", "a hub URL that can only fail, and only locally"),
+    "HF_INFERENCE_ENDPOINT": ("http://127.0.0.1:9", "no remote inference API, even by mistake"),
+    # transformers 5 fetches compute kernels from the hub unless this is off ("YES" by default).
+    "USE_HUB_KERNELS": ("NO", "transformers never downloads kernels from the hub"),
+    # Some transformers paths run model code from the hub when this says so.
+    "TRUST_REMOTE_CODE": ("False", "no model code fetched and run from the hub"),
     # Chroma: product telemetry off (>= 1.5.3 has none, belt and braces for older builds).
     "ANONYMIZED_TELEMETRY": ("False", "Chroma's anonymous usage telemetry off"),
+    # Chroma reads its settings from the environment and from a ``.env`` file in the working
+    # directory (pydantic-settings); variables win over the file, so these pin the telemetry
+    # parts whatever a stray ``.env`` says. 1.5.9's Posthog class is a no-op.
+    "CHROMA_PRODUCT_TELEMETRY_IMPL": ("chromadb.telemetry.product.posthog.Posthog",
+                                      "Chroma's product telemetry stays the built-in no-op"),
+    "CHROMA_TELEMETRY_IMPL": ("chromadb.telemetry.product.posthog.Posthog",
+                              "the same, under its legacy name"),
+    "CHROMA_OTEL_GRANULARITY": ("none", "Chroma creates no OpenTelemetry span exporter"),
+    "CHROMA_OTEL_COLLECTION_ENDPOINT": ("", "and has no collector to send spans to"),
     # OpenTelemetry (a chromadb dependency): no SDK, no exporter.
     "OTEL_SDK_DISABLED": ("true", "the OpenTelemetry SDK does nothing"),
     "OTEL_TRACES_EXPORTER": ("none", "no trace exporter"),
@@ -53,7 +69,23 @@ REMOVED: Mapping[str, str] = {
     "all_proxy": "no proxy",
     "HF_TOKEN": "no hub credentials in the process",
     "HUGGING_FACE_HUB_TOKEN": "no hub credentials in the process",
+    # huggingface_hub exchanges a CI identity token for a hub token over the network when these
+    # are set; staging mode points the hub client at another host, ignoring HF_ENDPOINT.
+    "HF_OIDC_RESOURCE": "no token exchange with the hub",
+    "HF_OIDC_ID_TOKEN": "no token exchange with the hub",
+    "HUGGINGFACE_CO_STAGING": "the hub endpoint stays the dead loopback one",
+    # OpenTelemetry exporters would read these if anything created one.
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "no telemetry collector",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "no telemetry collector",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "no telemetry collector",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "no telemetry collector",
 }
+
+# Chroma's settings loader matches names without regard to case, so an inherited
+# ``anonymized_telemetry=True`` next to the forced upper-case one would be a coin toss: other
+# spellings of the names above are removed too.
+_SPELLINGS = {name.upper() for name in (*FORCED, *REMOVED)}
+_LISTED = set(FORCED) | set(REMOVED)
 
 
 def force_offline_environment(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
@@ -72,4 +104,6 @@ def force_offline_environment(environ: MutableMapping[str, str] | None = None) -
     for name in REMOVED:
         if name in env:
             overridden[name] = env.pop(name)
+    for name in [n for n in env if n.upper() in _SPELLINGS and n not in _LISTED]:
+        overridden[name] = env.pop(name)
     return overridden
