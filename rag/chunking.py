@@ -1,0 +1,319 @@
+"""Cutting a loaded document into passages that follow its structure.
+
+The document is read line by line: headings (Markdown ``#``, numbered sections such as
+"4.2 Notice", "Section 3", "ARTICLE IV", short ALL-CAPS lines) open sections; blank lines,
+list items and the short last line of a wrapped paragraph end paragraphs. Paragraphs of one
+section and one page are merged up to ``max_chars``; a longer paragraph is split at
+sentence boundaries, then at spaces, then anywhere. A passage never spans two pages or
+two sections.
+
+What a passage carries:
+
+* ``text`` is the document's own words (lines of one paragraph re-joined with a space),
+  so a citation can be quoted exactly. The headings that open a section are kept at the
+  start of that section's first passage, because they are words of the document too.
+* ``section`` is the heading path, e.g. "4 Termination > 4.2 Notice".
+* ``metadata["context"]`` is "<title> > <section>": what the index should embed in front of
+  ``text`` so that a passage deep inside a section still knows what it is about. It is
+  never shown as a quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.documents import LoadedDocument, Passage
+
+DEFAULT_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str  # as written, without Markdown's #'s
+    level: int  # smaller is outer; only the order matters
+
+
+_MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s+(\S.*)$")
+_KEYWORD = re.compile(
+    r"^(PART|Part|CHAPTER|Chapter|ARTICLE|Article|SECTION|Section|CLAUSE|Clause|SCHEDULE|Schedule"
+    r"|ANNEX|Annex|APPENDIX|Appendix|EXHIBIT|Exhibit|§)\s*"
+    r"(\d{1,3}[A-Za-z]?(?:\.\d{1,3})*|[IVXLCDM]{1,7}|[A-Z])\b[\s.:\-–—]*(.*)$"
+)
+# Outer to inner; schedules and annexes sit beside parts, at the top.
+_KEYWORD_LEVEL = {"part": 1, "schedule": 1, "annex": 1, "appendix": 1, "exhibit": 1,
+                  "chapter": 2, "article": 3, "section": 4, "§": 4, "clause": 5}
+_CAPS_LEVEL = 8  # an ALL-CAPS heading sits inside keyword headings, outside numbered ones
+_NUMBERED_BASE = 10  # "4" is level 11, "4.2" is level 12
+_MAX_HEADING_CHARS = 100
+_MAX_HEADING_WORDS = 12
+
+
+def detect_heading(line: str) -> Heading | None:
+    """The heading a single (stripped) line is, or None for ordinary text."""
+    line = line.strip()
+    if not line or len(line) > _MAX_HEADING_CHARS + 10:
+        return None
+    if m := _MARKDOWN.match(line):
+        return Heading(m.group(2).strip(), len(m.group(1)))
+    if m := _KEYWORD.match(line):
+        rest = m.group(3).strip()
+        if not rest or _looks_like_title(rest):
+            return Heading(line, _KEYWORD_LEVEL[m.group(1).lower()])
+        return None
+    if m := _NUMBERED.match(line):
+        title = m.group(2).strip()
+        if title[:1].isupper() and _looks_like_title(title):
+            return Heading(line, _NUMBERED_BASE + m.group(1).count(".") + 1)
+        return None
+    if _is_caps_heading(line):
+        return Heading(line, _CAPS_LEVEL)
+    return None
+
+
+def _looks_like_title(text: str) -> bool:
+    words = text.split()
+    if not words or len(words) > _MAX_HEADING_WORDS or len(text) > _MAX_HEADING_CHARS:
+        return False
+    if not text[0].isupper() and not text[0].isdigit() and text[0] not in "\"'(“":
+        return False
+    # A sentence ends with punctuation; a title usually does not (short ones may: "Notice.").
+    return not (text[-1] in ".;,:" and (len(words) > 4 or text[-1] != "."))
+
+
+def _is_caps_heading(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    if len(letters) < 4 or len(line) > 80 or len(line.split()) > 8:
+        return False
+    if line[-1] in ".,;:" or not line[0].isalnum():
+        return False
+    return all(ch.isupper() for ch in letters)
+
+
+# --- lines to paragraphs ------------------------------------------------------------------
+
+_LIST_ITEM = re.compile(r"^([-*•▪◦‣–]|\(?[a-zA-Z0-9]{1,3}[.)])\s+")
+_SETEXT_UNDERLINE = re.compile(r"^(=+|-+)$")
+_SPACES = re.compile(r"[ \t]+")
+_ENDS_SENTENCE = tuple(".!?:;\"'”’)")
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "heading" or "paragraph"
+    text: str
+    heading: Heading | None = None
+
+
+def _page_blocks(text: str) -> Iterator[_Block]:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # A "short" line ends a paragraph: wrapped text fills the line, the last line does not.
+    lengths = sorted(len(line) for line in lines if line)
+    full_width = lengths[int(len(lengths) * 0.9)] if lengths else 0
+    paragraph: list[str] = []
+
+    def flush() -> Iterator[_Block]:
+        if paragraph:
+            yield _Block("paragraph", _join_lines(paragraph))
+            paragraph.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        next_line = lines[i + 1] if i + 1 < len(lines) else ""
+        if not line:
+            yield from flush()
+            i += 1
+            continue
+        if _SETEXT_UNDERLINE.match(next_line) and len(next_line) >= 3 and not paragraph:
+            yield _Block("heading", line, Heading(line, 1 if next_line[0] == "=" else 2))
+            i += 2
+            continue
+        heading = detect_heading(line)
+        if heading is not None:
+            yield from flush()
+            if _is_bare_keyword(heading) and next_line and _is_title_line(next_line):
+                heading = Heading(f"{line} {next_line}", heading.level)
+                i += 1
+            yield _Block("heading", heading.text, heading)
+            i += 1
+            continue
+        if paragraph and (_LIST_ITEM.match(line) or line.startswith("|")):
+            yield from flush()
+        paragraph.append(line)
+        if line.startswith("|") or (
+            line.endswith(_ENDS_SENTENCE) and len(line) < 0.75 * full_width
+        ):
+            yield from flush()
+        i += 1
+    yield from flush()
+
+
+def _is_bare_keyword(heading: Heading) -> bool:
+    m = _KEYWORD.match(heading.text)
+    return bool(m) and not m.group(3).strip()
+
+
+def _is_title_line(line: str) -> bool:
+    """A line that names the bare heading above it ("ARTICLE IV" / "TERMINATION")."""
+    heading = detect_heading(line)
+    if heading is not None and heading.level != _CAPS_LEVEL:
+        return False
+    return _looks_like_title(line) and not line.endswith(".")
+
+
+def _join_lines(lines: list[str]) -> str:
+    # Markdown table rows stay rows; wrapped prose becomes one line again.
+    if lines[0].startswith("|"):
+        return "\n".join(lines)
+    return " ".join(lines)
+
+
+# --- paragraphs to passages -----------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“(\[]?[A-Z0-9§])")
+
+
+def split_long_text(text: str, max_chars: int) -> list[str]:
+    """Pieces of at most ``max_chars``: whole sentences where possible, then words, then cuts."""
+    if len(text) <= max_chars:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for unit in _units(text, max_chars):
+        if current and len(current) + 1 + len(unit) > max_chars:
+            pieces.append(current)
+            current = unit
+        else:
+            current = f"{current} {unit}" if current else unit
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _units(text: str, max_chars: int) -> Iterator[str]:
+    """Sentences, each no longer than ``max_chars`` (long ones are cut at spaces, then anywhere)."""
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        yield from _cut_sentence(text[start:m.start()].strip(), max_chars)
+        start = m.end()
+    yield from _cut_sentence(text[start:].strip(), max_chars)
+
+
+def _cut_sentence(sentence: str, max_chars: int) -> Iterator[str]:
+    if not sentence:
+        return
+    if len(sentence) <= max_chars:
+        yield sentence
+        return
+    current = ""
+    for word in sentence.split(" "):
+        while len(word) > max_chars:  # no space to cut at: cut the word itself
+            if current:
+                yield current
+                current = ""
+            yield word[:max_chars]
+            word = word[max_chars:]
+        if current and len(current) + 1 + len(word) > max_chars:
+            yield current
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        yield current
+
+
+class _PassageBuilder:
+    """Accumulates paragraphs of one section and one page; emits passages in order."""
+
+    def __init__(self, doc: LoadedDocument, max_chars: int) -> None:
+        self.doc = doc
+        self.max_chars = max_chars
+        self.passages: list[Passage] = []
+        self.stack: list[Heading] = []
+        self.pending_headings: list[str] = []  # opened a section, wait for its first words
+        self.buffer: list[str] = []
+        self.page: int | None = None
+
+    @property
+    def section(self) -> str:
+        return " > ".join(h.text for h in self.stack)
+
+    def open_section(self, heading: Heading) -> None:
+        self.flush()
+        while self.stack and self.stack[-1].level >= heading.level:
+            self.stack.pop()
+        self.stack.append(heading)
+        self.pending_headings.append(heading.text)
+
+    def add_paragraph(self, text: str) -> None:
+        if self.pending_headings:
+            self.flush()
+            prefix = "\n".join(self.pending_headings)
+            self.pending_headings = []
+            if len(prefix) + 1 + min(len(text), self.max_chars // 2) <= self.max_chars:
+                first, *rest = split_long_text(text, self.max_chars - len(prefix) - 1)
+                self.buffer = [prefix, first]
+                if rest:
+                    self.flush()
+                    text = " ".join(rest)
+                else:
+                    return
+        if len(text) > self.max_chars:
+            self.flush()
+            for piece in split_long_text(text, self.max_chars):
+                self.buffer = [piece]
+                self.flush()
+            return
+        if self.buffer and len(self._buffer_text()) + 1 + len(text) > self.max_chars:
+            self.flush()
+        self.buffer.append(text)
+
+    def end_page(self) -> None:
+        self.flush()
+
+    def finish(self) -> list[Passage]:
+        self.flush()
+        if self.pending_headings:  # headings with nothing after them are words too
+            for piece in split_long_text("\n".join(self.pending_headings), self.max_chars):
+                self.buffer = [piece]
+                self.flush()
+        return self.passages
+
+    def _buffer_text(self) -> str:
+        return "\n".join(self.buffer)
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        section = self.section
+        context = f"{self.doc.title} > {section}" if section else self.doc.title
+        self.passages.append(Passage(
+            doc_sha256=self.doc.sha256,
+            source=str(self.doc.path),
+            title=self.doc.title,
+            section=section,
+            page=self.page,
+            ordinal=len(self.passages),
+            text=self._buffer_text(),
+            metadata={"context": context},
+        ))
+        self.buffer = []
+
+
+def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
+    """The document's passages, in document order, each at most ``max_chars`` long."""
+    if max_chars < 20:
+        raise ValueError("max_chars must be at least 20")
+    builder = _PassageBuilder(doc, max_chars)
+    for page in doc.pages:
+        builder.page = page.number
+        for block in _page_blocks(page.text):
+            if block.heading is not None:
+                builder.open_section(block.heading)
+            else:
+                builder.add_paragraph(block.text)
+        builder.end_page()
+    return builder.finish()

@@ -1,0 +1,79 @@
+"""Reading documents: one loader per format behind :class:`rag.documents.DocumentLoader`.
+
+``load_document`` is the one entry point. It reads the bytes of the one path it is given
+(once), decides what the file really is from those bytes (a ``.pdf`` that is really text is
+read as text), hands them to the right loader, and turns every failure into
+``UnreadableDocument`` with a reason a person understands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.documents import LoadedDocument, UnreadableDocument
+from rag.loaders.docx import DocxLoader
+from rag.loaders.html import HtmlLoader
+from rag.loaders.pdf import PdfLoader
+from rag.loaders.reading import read_file_bytes
+from rag.loaders.sniffing import sniff_format
+from rag.loaders.text import TextLoader
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "DocxLoader",
+    "HtmlLoader",
+    "PdfLoader",
+    "TextLoader",
+    "is_supported",
+    "load_document",
+]
+
+# File name suffixes (lower case, no dot) Enclave reads, and the format each one means.
+_FORMAT_OF_SUFFIX = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "txt": "txt",
+    "text": "txt",
+    "md": "md",
+    "markdown": "md",
+    "html": "html",
+    "htm": "html",
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
+
+
+def is_supported(path: Path | str) -> bool:
+    """Whether the file's name says it is a kind of document Enclave reads."""
+    return Path(path).suffix.lower().lstrip(".") in SUPPORTED_SUFFIXES
+
+
+def load_document(path: Path) -> LoadedDocument:
+    """Read one document. Raises UnreadableDocument (and nothing else) when it cannot."""
+    path = Path(path).absolute()
+    try:
+        return _load(path)
+    except UnreadableDocument:
+        raise
+    except Exception as exc:  # the promise is one clear line, never a traceback
+        raise UnreadableDocument(path, f"could not be read ({type(exc).__name__})") from exc
+
+
+def _load(path: Path) -> LoadedDocument:
+    claimed = _FORMAT_OF_SUFFIX.get(path.suffix.lower().lstrip("."))
+    if claimed is None:
+        kind = path.suffix or "without a suffix"
+        raise UnreadableDocument(
+            path, f"not a supported kind of document ({kind}); Enclave reads PDF, Word (.docx), "
+            "text, Markdown and HTML files"
+        )
+    data = read_file_bytes(path)
+    actual = sniff_format(data, claimed)
+    if actual.startswith("foreign:"):
+        raise UnreadableDocument(path, f"not a document Enclave can read: it is {actual[8:]}")
+    if actual == "pdf":
+        return PdfLoader().parse(path, data)
+    if actual == "docx":
+        return DocxLoader().parse(path, data)
+    if actual == "html":
+        return HtmlLoader().parse(path, data)
+    return TextLoader().parse(path, data, actual)

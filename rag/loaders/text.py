@@ -1,0 +1,52 @@
+"""Plain text and Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.chunking import detect_heading
+from rag.documents import LoadedDocument, Page, UnreadableDocument
+from rag.loaders.encodings import decode_text
+from rag.loaders.reading import read_file_bytes, sha256_of
+from rag.text_cleaning import clean_text, unreadable_fraction
+
+# More than this share of control codes or undecodable bytes: the file is not text.
+_MAX_UNREADABLE = 0.02
+
+
+def text_from_bytes(path: Path, data: bytes, declared_encoding: str | None = None) -> str:
+    """Decoded, cleaned text; UnreadableDocument if the bytes are not text at all."""
+    text, _encoding = decode_text(data, declared_encoding)
+    if unreadable_fraction(text[:200_000]) > _MAX_UNREADABLE:
+        raise UnreadableDocument(path, "not text (it looks like binary data)")
+    return clean_text(text)
+
+
+def title_from_text(text: str, fallback: str) -> str:
+    """The first heading among the first lines, else ``fallback`` (the file's stem)."""
+    for line in text.split("\n")[:40]:
+        heading = detect_heading(line)
+        if heading is not None:
+            return heading.text
+    return fallback
+
+
+class TextLoader:
+    formats = ("txt", "md")
+
+    def load(self, path: Path) -> LoadedDocument:
+        data = read_file_bytes(path)
+        fmt = "md" if path.suffix.lower() in (".md", ".markdown") else "txt"
+        return self.parse(path, data, fmt)
+
+    def parse(self, path: Path, data: bytes, fmt: str) -> LoadedDocument:
+        text = text_from_bytes(path, data)
+        if not text.strip():
+            raise UnreadableDocument(path, "contains no text")
+        return LoadedDocument(
+            path=path,
+            title=title_from_text(text, path.stem),
+            pages=[Page(None, text)],
+            format=fmt,
+            sha256=sha256_of(data),
+        )
