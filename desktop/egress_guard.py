@@ -32,6 +32,9 @@ class BlockedAttempt:
     target: str
     stack: str
 
+    def to_json(self) -> dict[str, str]:
+        return {"event": self.event, "target": self.target, "stack": self.stack}
+
 
 @dataclass
 class EgressGuard:
@@ -111,9 +114,18 @@ def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
         guard.check(event, args)
 
 
-def install(allowed_hosts: Iterable[str] = ()) -> EgressGuard:
-    """Install (or re-arm) the process's egress guard and return it."""
-    guard = EgressGuard(allowed_hosts=frozenset(h.lower() for h in allowed_hosts))
+def install(allowed_hosts: Iterable[str] = (),
+            on_blocked: Iterable[Callable[[BlockedAttempt], None]] = ()) -> EgressGuard:
+    """Install (or re-arm) the process's egress guard and return it.
+
+    Re-arming (after the settings are loaded: on-prem hosts, the audit log) keeps the attempts
+    already counted, so the window's status bar never goes backwards.
+    """
+    guard = EgressGuard(allowed_hosts=frozenset(h.lower() for h in allowed_hosts),
+                        on_blocked=list(on_blocked))
+    previous = _HOOK_STATE.get("guard")
+    if previous is not None:
+        guard.blocked.extend(previous.blocked)
     if "installed" not in _HOOK_STATE:
         sys.addaudithook(_audit_hook)
         _HOOK_STATE["installed"] = guard

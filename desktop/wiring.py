@@ -7,9 +7,15 @@ window can appear before any of them loads.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from desktop.settings import Settings
 from models.llama_runtime import LlamaChatModel, LoadOptions
 from models.model_thread import ModelThread
+
+if TYPE_CHECKING:
+    from desktop.audit_log import AuditLog
+    from desktop.egress_guard import EgressGuard
 
 
 def load_chat_model(settings: Settings) -> LlamaChatModel:
@@ -25,3 +31,23 @@ def load_chat_model(settings: Settings) -> LlamaChatModel:
 
 def start_model_thread(settings: Settings) -> ModelThread[LlamaChatModel]:
     return ModelThread(lambda: load_chat_model(settings)).start()
+
+
+def open_audit_log(settings: Settings) -> AuditLog:
+    """The audit log under the data directory (nothing is written until an event is recorded)."""
+    from desktop.audit_log import AuditLog
+
+    return AuditLog(settings.home / "audit" / "audit.jsonl",
+                    question_logging=settings.question_logging)
+
+
+def arm_egress_guard(settings: Settings) -> EgressGuard:
+    """Re-arm the egress guard once the settings are known: the configured on-prem hosts are
+    allowed, and every blocked attempt is recorded, with its stack, in the audit log."""
+    from desktop import egress_guard
+
+    audit = open_audit_log(settings)
+    return egress_guard.install(
+        settings.allowed_hosts,
+        on_blocked=[lambda attempt: audit.record("egress_blocked", **attempt.to_json())],
+    )

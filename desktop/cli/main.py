@@ -12,7 +12,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.cli import ask, models_cmd
+    from desktop.cli import ask, audit_cmd, models_cmd, verify_egress_cmd
 
     parser = argparse.ArgumentParser(
         prog="enclave",
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run with no command to open the window.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (ask, models_cmd):
+    for module in (ask, models_cmd, audit_cmd, verify_egress_cmd):
         module.register(commands)
     return parser
 
@@ -38,10 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return open_window()
     from desktop.settings import SettingsError, load_settings
+    from desktop.wiring import arm_egress_guard
     from models.errors import ModelError
 
     try:
         settings = load_settings()
+        arm_egress_guard(settings)  # on-prem hosts allowed; blocked attempts go to the audit log
         return int(run(args, settings))
     except (ModelError, SettingsError) as exc:
         print(f"enclave: {exc}", file=sys.stderr)

@@ -1,0 +1,61 @@
+"""``enclave audit``: check the audit log's hash chain; export it for a compliance officer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from desktop import audit_log
+from desktop.settings import Settings
+from desktop.wiring import open_audit_log
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("audit", help="check or export the tamper-evident audit log")
+    sub = p.add_subparsers(metavar="ACTION")
+    check = sub.add_parser("verify", help="check that no entry was edited or removed")
+    check.set_defaults(run=run_verify)
+    exp = sub.add_parser("export", help="write the entries since a date to a file to keep")
+    exp.add_argument("--since", required=True, metavar="YYYY-MM-DD",
+                     help="first day to include (UTC)")
+    exp.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="where to write (default: enclave-audit-since-DATE.json here)")
+    exp.set_defaults(run=run_export)
+    p.set_defaults(run=run_verify)
+
+
+def run_verify(args: argparse.Namespace, settings: Settings) -> int:
+    log = open_audit_log(settings)
+    result = audit_log.verify(log.path)
+    if result.ok:
+        print(f"Audit log OK: {result.reason} ({log.path}).")
+        return 0
+    print(f"Audit log BROKEN at entry {result.first_broken}: {result.reason}. "
+          f"The {result.entries} entries before it are intact ({log.path}).", file=sys.stderr)
+    return 1
+
+
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        since = date.fromisoformat(args.since)
+    except ValueError:
+        print(f"enclave: --since must be a date like 2026-01-31, not {args.since!r}.",
+              file=sys.stderr)
+        return 2
+    log = open_audit_log(settings)
+    dest = args.out or Path(f"enclave-audit-since-{since.isoformat()}.json")
+    try:
+        count = audit_log.export(log.path, since, dest)
+    except OSError as exc:
+        print(f"enclave: cannot write {dest}: {exc.strerror or exc}.", file=sys.stderr)
+        return 1
+    log.record("export", what="audit log", since=since.isoformat(), entries=count,
+               path=str(dest.resolve()),
+               at=datetime.now(UTC).isoformat(timespec="seconds"))
+    result = audit_log.verify(log.path)
+    state = "chain intact" if result.ok else f"chain BROKEN at entry {result.first_broken}"
+    print(f"Wrote {count} audit entries since {since.isoformat()} to {dest} ({state}).")
+    return 0
