@@ -74,6 +74,18 @@ def _load(path: Path) -> LoadedDocument:
         return PdfLoader().parse(path, data)
     if actual == "docx":
         return DocxLoader().parse(path, data)
-    if actual == "html":
-        return HtmlLoader().parse(path, data)
-    return TextLoader().parse(path, data, actual)
+    try:
+        if actual == "html":
+            return HtmlLoader().parse(path, data)
+        return TextLoader().parse(path, data, actual)
+    except UnreadableDocument:
+        if claimed in _BINARY_FORMAT_REASON:  # a ".pdf" that is neither a PDF nor text
+            raise UnreadableDocument(path, _BINARY_FORMAT_REASON[claimed]) from None
+        raise
+
+
+# What to say when a file named .pdf/.docx has neither that format's bytes nor text inside.
+_BINARY_FORMAT_REASON = {
+    "pdf": "not a readable PDF (the file is damaged or is not really a PDF)",
+    "docx": "not a readable Word document (the file is damaged or is not really .docx)",
+}

@@ -109,7 +109,8 @@ def _without_running_headers(texts: list[str]) -> list[str]:
         first, last = _edge_span(lines)
         kept = [line for i, line in enumerate(lines)
                 if not ((i in first or i in last) and line.strip() in drop)]
-        cleaned.append("\n".join(kept).strip("\n"))
+        # Repeated furniture never takes a page's only words with it.
+        cleaned.append("\n".join(kept).strip("\n") if any(k.strip() for k in kept) else text)
     return cleaned
 
 

@@ -11,7 +11,7 @@ from rag.loaders.reading import read_file_bytes, sha256_of
 from rag.text_cleaning import clean_text, unreadable_fraction
 
 # More than this share of control codes or undecodable bytes: the file is not text.
-_MAX_UNREADABLE = 0.02
+_MAX_UNREADABLE = 0.05
 
 
 def text_from_bytes(path: Path, data: bytes, declared_encoding: str | None = None) -> str:

@@ -1,0 +1,201 @@
+"""Loaders read real files made in the test: the text, pages and titles a user would see."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from rag.documents import DocumentLoader, LoadedDocument
+from rag.loaders import (
+    SUPPORTED_SUFFIXES,
+    DocxLoader,
+    HtmlLoader,
+    PdfLoader,
+    TextLoader,
+    is_supported,
+    load_document,
+)
+from tests.factories import make_docx, make_html, make_pdf, make_text
+
+LEASE_PAGES = [
+    "1 Definitions\n\"Premises\" means the flat at 12 Rue de l'Église (2nd floor), Lyon.\n"
+    "\"Rent\" means the monthly amount stated in clause 2.",
+    "2 Rent\nThe Tenant pays a Rent of EUR 1,250 on the first day of each month, by bank "
+    "transfer to the account the Landlord names in writing. A late payment carries interest "
+    "at 3% above the base rate.",
+    "3 Termination\n3.1 Notice\nEither party may end this lease by giving three months' "
+    "written notice.",
+]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_pdf_keeps_every_page_with_its_number_and_words(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "lease.pdf", LEASE_PAGES, title="Residential Lease")
+
+    doc = load_document(pdf)
+
+    assert doc.format == "pdf"
+    assert doc.title == "Residential Lease"
+    assert [page.number for page in doc.pages] == [1, 2, 3]
+    for page, written in zip(doc.pages, LEASE_PAGES, strict=True):
+        assert _flat(page.text) == _flat(written)
+    assert "Église" in doc.pages[0].text  # non-ASCII survives WinAnsi encoding
+    assert doc.sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert doc.path == pdf.absolute()
+
+
+def test_pdf_title_falls_back_to_first_heading_then_file_name(tmp_path: Path) -> None:
+    with_heading = make_pdf(tmp_path / "a.pdf", ["MASTER SERVICES AGREEMENT\nThe parties agree."])
+    without = make_pdf(tmp_path / "board-minutes.pdf", ["we met and we talked about things."])
+
+    assert load_document(with_heading).title == "MASTER SERVICES AGREEMENT"
+    assert load_document(without).title == "board-minutes"
+
+
+def test_pdf_running_headers_and_page_numbers_are_not_content(tmp_path: Path) -> None:
+    bodies = ["The claimant sues.", "The defendant denies it.", "Witnesses were heard.",
+              "Judgment for the claimant."]
+    pages = [f"CONFIDENTIAL - ACME v. BOLT\n{body}\nPage {n} of 4"
+             for n, body in enumerate(bodies, start=1)]
+    doc = load_document(make_pdf(tmp_path / "brief.pdf", pages))
+
+    assert [page.text for page in doc.pages] == bodies
+
+
+def test_docx_headings_become_structure_and_tables_are_read(tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "policy.docx", [
+        ("heading1", "Data Retention Policy"),
+        ("paragraph", "We keep client files for seven years."),
+        ("heading2", "4.2 Deletion"),
+        ("paragraph", "Files are deleted within 30 days of the retention end."),
+        ("table", "Record|Retention\nInvoices|10 years\nEmails|2 years"),
+    ])
+
+    doc = load_document(docx)
+
+    assert doc.format == "docx"
+    assert doc.title == "Data Retention Policy"
+    text = doc.pages[0].text
+    assert "# Data Retention Policy" in text.split("\n")
+    assert "## 4.2 Deletion" in text.split("\n")
+    assert "| Invoices | 10 years |" in text
+    assert doc.pages[0].number is None
+
+
+def test_docx_title_comes_from_document_properties(tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "x.docx", [("paragraph", "Body.")], title="Engagement Letter")
+    assert load_document(docx).title == "Engagement Letter"
+
+
+def test_html_keeps_visible_text_and_headings_and_drops_scripts_and_navigation(
+    tmp_path: Path,
+) -> None:
+    html = make_html(tmp_path / "notice.html", "Privacy Notice", """
+        <nav><a href="/">Home</a> | <a href="/about">About us</a></nav>
+        <h1>Privacy Notice</h1>
+        <p>We process data &amp; keep it&nbsp;safe &mdash; always.</p>
+        <h2>Your rights</h2>
+        <ul><li>Access</li><li>Erasure</li></ul>
+        <script>alert('tracking');</script>
+    """)
+
+    doc = load_document(html)
+
+    assert doc.format == "html"
+    assert doc.title == "Privacy Notice"
+    lines = doc.pages[0].text.split("\n")
+    assert "# Privacy Notice" in lines
+    assert "## Your rights" in lines
+    assert "We process data & keep it safe — always." in lines
+    assert "Access" in lines and "Erasure" in lines
+    text = doc.pages[0].text
+    assert "tracking" not in text and "About us" not in text and "font-family" not in text
+
+
+def test_html_in_windows_1252_declared_in_meta_is_decoded(tmp_path: Path) -> None:
+    html = make_html(tmp_path / "old.htm", "Ancien", "<p>Résiliation du bail: préavis.</p>",
+                     encoding="cp1252")
+    doc = load_document(html)
+    assert "Résiliation du bail: préavis." in doc.pages[0].text
+
+
+def test_html_title_falls_back_to_first_h1(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<html><body><h1>Board Resolution</h1><p>Approved.</p></body></html>")
+    assert load_document(path).title == "Board Resolution"
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
+)
+def test_text_in_common_encodings_reads_the_same(tmp_path: Path, encoding: str) -> None:
+    words = "Kündigung: the café’s lease ends on 31 März — notice €500.\nSecond line."
+    if encoding == "cp1252":
+        words = words.replace("—", "-")  # present in cp1252, but keep the test about letters
+    path = tmp_path / f"note-{encoding}.txt"
+    path.write_bytes(words.encode(encoding))
+
+    doc = load_document(path)
+
+    assert doc.pages[0].text == words
+    assert doc.format == "txt"
+
+
+def test_markdown_title_and_format(tmp_path: Path) -> None:
+    md = make_text(tmp_path / "memo.markdown", "Intro line\n\n# Settlement Memo\n\nText.")
+    doc = load_document(md)
+    assert doc.format == "md"
+    assert doc.title == "Settlement Memo"
+
+
+def test_nul_bytes_and_control_characters_are_stripped(tmp_path: Path) -> None:
+    path = tmp_path / "dirty.txt"
+    path.write_bytes(b"Clause\x00 7\x07 applies to every tenant of the building\x1b.\r\n"
+                     b"Next\tline\x0b of the notice.\r\n")
+    doc = load_document(path)
+    assert doc.pages[0].text == (
+        "Clause 7 applies to every tenant of the building.\nNext\tline of the notice."
+    )
+
+
+def test_a_text_file_named_pdf_is_read_as_text(tmp_path: Path) -> None:
+    path = make_text(tmp_path / "scan.pdf", "Minutes of the meeting of 3 May.\nAll agreed.")
+    doc = load_document(path)
+    assert doc.format == "txt"
+    assert "All agreed." in doc.pages[0].text
+
+
+def test_a_pdf_named_txt_is_read_as_pdf_with_pages(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "real.pdf", ["First page.", "Second page."])
+    renamed = tmp_path / "export.txt"
+    renamed.write_bytes(pdf.read_bytes())
+    doc = load_document(renamed)
+    assert doc.format == "pdf"
+    assert [p.number for p in doc.pages] == [1, 2]
+
+
+def test_each_loader_satisfies_the_protocol_and_reads_directly(tmp_path: Path) -> None:
+    files = {
+        PdfLoader(): make_pdf(tmp_path / "a.pdf", ["Alpha."]),
+        DocxLoader(): make_docx(tmp_path / "b.docx", [("paragraph", "Bravo.")]),
+        HtmlLoader(): make_html(tmp_path / "c.html", "C", "<p>Charlie.</p>"),
+        TextLoader(): make_text(tmp_path / "d.txt", "Delta."),
+    }
+    for loader, path in files.items():
+        typed: DocumentLoader = loader
+        doc = typed.load(path)
+        assert isinstance(doc, LoadedDocument)
+        assert doc.pages[0].text.endswith(".")
+
+
+def test_supported_suffixes() -> None:
+    assert {"pdf", "docx", "txt", "md", "markdown", "html", "htm"} <= SUPPORTED_SUFFIXES
+    assert is_supported(Path("A/Contract.PDF"))
+    assert is_supported("notes.md")
+    assert not is_supported(Path("photo.jpg"))
+    assert not is_supported(Path("Makefile"))
