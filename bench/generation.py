@@ -1,0 +1,216 @@
+"""Generation: Enclave's streaming path against raw llama-cpp-python on the same GGUF.
+
+Enclave side ("enclave"): exactly what ``enclave ask`` runs, ``LlamaChatModel.chat(...)``
+iterated inside a job on the ``ModelThread`` (built by ``desktop.wiring``), timed from the
+caller's thread: the clock starts before the job is submitted and the pieces are timestamped as
+they are yielded, so chat-template formatting, context fitting, stop-string handling and the
+thread hand-off all count against Enclave.
+
+Raw side ("raw"): a second ``llama_cpp.Llama`` loaded with the same file, n_ctx, threads and
+seed, fed the same prompt text (the GGUF's own chat template, rendered by llama-cpp-python's
+``Jinja2ChatFormatter``), and driven by the tightest streaming loop the library offers:
+``tokenize`` then ``Llama.generate`` with the same sampler settings Enclave uses, detokenizing
+each token and stopping at end-of-generation. ``create_completion(stream=True)`` does more
+Python work per token than that loop, so using ``generate`` makes the baseline the strictest one.
+
+Both sides sample greedily (temperature 0) with the same penalties, so they produce the same
+tokens; the result records both counts and says whether they matched. Runs alternate
+A B, B A, ... after one warm-up each; every round uses a differently tagged system prompt so
+neither side gets llama.cpp's prompt-prefix cache (prompt processing is measured cold).
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import corpus
+from bench.stats import median, rounded
+from desktop.settings import Settings
+from models.chat_model import ChatMessage
+
+# Enclave's sampler settings (models/llama_runtime.py); with temperature 0 llama.cpp samples
+# greedily after the repeat penalty, on both sides.
+SAMPLER = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1}
+SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
+                 "Answer from the sources, thoroughly.")
+
+
+@dataclass(frozen=True)
+class Run:
+    side: str  # "enclave" or "raw"
+    prompt_tokens: int
+    completion_tokens: int
+    time_to_first_token: float
+    decode_seconds: float  # from the first piece of text to the last
+    total_seconds: float
+
+    @property
+    def decode_tokens_per_second(self) -> float:
+        return (self.completion_tokens - 1) / self.decode_seconds if self.decode_seconds else 0.0
+
+    @property
+    def prompt_tokens_per_second(self) -> float:
+        return self.prompt_tokens / self.time_to_first_token
+
+
+def rag_messages(round_no: int, passage_chars: int) -> list[ChatMessage]:
+    texts = corpus.passages(5, passage_chars, seed=11)
+    # The tag differs per round, right at the start, so the prompt-prefix cache never hits.
+    return [ChatMessage("system", f"Session {round_no}. {SYSTEM_PROMPT}"),
+            ChatMessage("user", corpus.rag_user_message(texts, corpus.LONG_ANSWER_QUESTION))]
+
+
+def run_enclave(model_thread: Any, messages: list[ChatMessage], max_tokens: int) -> Run:
+    stamps: list[float] = []
+
+    def job(model: Any) -> Any:
+        completion = model.chat(messages, max_tokens=max_tokens, temperature=0.0)
+        for _piece in completion:
+            stamps.append(time.perf_counter())
+        return completion.stats
+
+    started = time.perf_counter()
+    stats = model_thread.submit(job).result()
+    ended = time.perf_counter()
+    return _run("enclave", stats.prompt_tokens, stats.completion_tokens, started, stamps, ended)
+
+
+class RawLlama:
+    """llama-cpp-python used directly, the way its own documentation streams tokens."""
+
+    def __init__(self, path: Path, n_ctx: int, threads: int | None, gpu_layers: int,
+                 seed: int) -> None:
+        import llama_cpp
+        from llama_cpp import llama_chat_format
+
+        self._llama_cpp = llama_cpp
+        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
+                                   n_gpu_layers=gpu_layers, seed=seed, verbose=False)
+        eos_id, bos_id = self.llm.token_eos(), self.llm.token_bos()
+        self._formatter = llama_chat_format.Jinja2ChatFormatter(
+            template=self.llm.metadata["tokenizer.chat_template"],
+            eos_token=self.llm._model.token_get_text(eos_id) if eos_id != -1 else "",
+            bos_token=self.llm._model.token_get_text(bos_id) if bos_id != -1 else "",
+        )
+
+    def prompt_text(self, messages: list[ChatMessage]) -> tuple[str, bool]:
+        response = self._formatter(messages=[{"role": m.role, "content": m.content}
+                                             for m in messages])
+        return response.prompt, not getattr(response, "added_special", False)
+
+    def run(self, prompt: str, add_bos: bool, max_tokens: int) -> Run:
+        llm, vocab = self.llm, self.llm._model.vocab
+        is_eog = self._llama_cpp.llama_vocab_is_eog
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stamps: list[float] = []
+        started = time.perf_counter()
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
+        for token in llm.generate(tokens, temp=0.0, reset=True, **SAMPLER):
+            if is_eog(vocab, token):
+                break
+            decoder.decode(llm.detokenize([token]))
+            stamps.append(time.perf_counter())
+            if len(stamps) >= max_tokens:
+                break
+        ended = time.perf_counter()
+        return _run("raw", len(tokens), len(stamps), started, stamps, ended)
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+def _run(side: str, prompt_tokens: int, completion_tokens: int, started: float,
+         stamps: list[float], ended: float) -> Run:
+    first = stamps[0] if stamps else ended
+    last = stamps[-1] if stamps else ended
+    return Run(side, prompt_tokens, completion_tokens, first - started, last - first,
+               ended - started)
+
+
+def benchmark_generation(settings: Settings, *, rounds: int, max_tokens: int,
+                         passage_chars: int = 1000,
+                         progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    from desktop.wiring import start_model_thread
+
+    model_thread = start_model_thread(settings)
+    try:
+        enclave_model = model_thread.loaded.result()
+        raw = RawLlama(settings.model_path, settings.context_size, settings.threads,
+                       0 if enclave_model.backend == "CPU" else settings.gpu_layers,
+                       seed=0)
+        try:
+            runs = _alternate(model_thread, raw, rounds, max_tokens, passage_chars, progress)
+            threads = raw.llm.n_threads
+        finally:
+            raw.close()
+    finally:
+        model_thread.close()
+    return _summary(runs, rounds, max_tokens, threads, settings)
+
+
+def _alternate(model_thread: Any, raw: RawLlama, rounds: int, max_tokens: int,
+               passage_chars: int, progress: Callable[[str], None]) -> list[tuple[Run, Run]]:
+    def enclave(round_no: int) -> Run:
+        return run_enclave(model_thread, rag_messages(round_no, passage_chars), max_tokens)
+
+    def raw_side(round_no: int) -> Run:
+        prompt, add_bos = raw.prompt_text(rag_messages(round_no, passage_chars))
+        return raw.run(prompt, add_bos, max_tokens)
+
+    enclave(0)  # warm-up: page the weights in and settle the allocators, on both sides
+    raw_side(0)
+    pairs: list[tuple[Run, Run]] = []
+    for round_no in range(1, rounds + 1):
+        progress(f"generation round {round_no}/{rounds}")
+        if round_no % 2:  # A B, then B A: drift over the run cancels out
+            a = enclave(round_no)
+            b = raw_side(round_no)
+        else:
+            b = raw_side(round_no)
+            a = enclave(round_no)
+        pairs.append((a, b))
+    return pairs
+
+
+def _side(runs: list[Run]) -> dict[str, Any]:
+    return {
+        "decode_tokens_per_second": rounded(median([r.decode_tokens_per_second for r in runs]), 2),
+        "time_to_first_token_s": rounded(median([r.time_to_first_token for r in runs])),
+        "prompt_tokens_per_second": rounded(median([r.prompt_tokens_per_second for r in runs]),
+                                            1),
+        "total_seconds": rounded(median([r.total_seconds for r in runs])),
+        "prompt_tokens": runs[0].prompt_tokens,
+        "completion_tokens": [r.completion_tokens for r in runs],
+        "runs_decode_tokens_per_second": [rounded(r.decode_tokens_per_second, 2) for r in runs],
+    }
+
+
+def _summary(pairs: list[tuple[Run, Run]], rounds: int, max_tokens: int, threads: int,
+             settings: Settings) -> dict[str, Any]:
+    enclave_runs = [a for a, _ in pairs]
+    raw_runs = [b for _, b in pairs]
+    decode_ratios = [a.decode_tokens_per_second / b.decode_tokens_per_second
+                     for a, b in pairs if b.decode_tokens_per_second]
+    end_to_end = [b.total_seconds / a.total_seconds for a, b in pairs if a.total_seconds]
+    return {
+        "model": settings.model_path.name,
+        "method": "enclave: LlamaChatModel.chat iterated on the ModelThread; raw: "
+                  "Llama.generate loop on the same chat-template prompt; greedy, alternating",
+        "rounds": rounds,
+        "max_tokens": max_tokens,
+        "context_size": settings.context_size,
+        "threads": threads,
+        "same_tokens_both_sides": all(a.completion_tokens == b.completion_tokens
+                                      and a.prompt_tokens == b.prompt_tokens for a, b in pairs),
+        "enclave": _side(enclave_runs),
+        "raw": _side(raw_runs),
+        # Paired per round, then the median: robust to a noisy neighbour slowing one round.
+        "decode_ratio": rounded(median(decode_ratios)) if decode_ratios else 0.0,
+        "end_to_end_ratio": rounded(median(end_to_end)) if end_to_end else 0.0,
+        "target_decode_ratio": 0.97,
+    }
