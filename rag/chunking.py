@@ -131,7 +131,12 @@ def _page_blocks(text: str) -> Iterator[_Block]:
             yield _Block("heading", line, Heading(line, 1 if next_line[0] == "=" else 2))
             i += 2
             continue
-        heading = detect_heading(line)
+        # A full line that ends mid-sentence continues onto this one: not a heading, even
+        # if the wrap happens to put "Schedule 1." or "4.2 Notice" at the start of a line.
+        continues = bool(paragraph) and not paragraph[-1].endswith(_ENDS_SENTENCE) and (
+            len(paragraph[-1]) >= 0.75 * full_width
+        )
+        heading = None if continues else detect_heading(line)
         if heading is not None:
             yield from flush()
             if _is_bare_keyword(heading) and next_line and _is_title_line(next_line):

@@ -1,0 +1,231 @@
+"""Chunking follows the document's structure; every passage can stand alone in a citation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_document, detect_heading, split_long_text
+from rag.documents import LoadedDocument, Page, Passage
+from rag.loaders import load_document
+from tests.factories import make_docx, make_pdf
+
+
+def _doc(*pages: str, numbered: bool = False, title: str = "Doc") -> LoadedDocument:
+    return LoadedDocument(
+        path=Path("/docs/doc.txt"),
+        title=title,
+        pages=[Page(i + 1 if numbered else None, text) for i, text in enumerate(pages)],
+        format="pdf" if numbered else "txt",
+        sha256="ab" * 32,
+    )
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _passage_with(passages: list[Passage], words: str) -> Passage:
+    found = [p for p in passages if words in _flat(p.text)]
+    assert len(found) == 1, f"{words!r} in {len(found)} passages"
+    return found[0]
+
+
+CONTRACT_PAGES = [
+    "SERVICES AGREEMENT\n"
+    "1 Definitions\n"
+    "In this Agreement the Supplier is Bolt Ltd and the Customer is Acme SA.\n"
+    "2 Services\n"
+    "2.1 Scope\n"
+    "The Supplier shall provide hosting, backups and support as set out in Schedule 1.\n"
+    "2.2 Service levels\n"
+    "Availability shall be at least 99.9% in each calendar month.",
+    "3 Fees\n"
+    "The Customer pays the fees in Schedule 2 within 30 days of each invoice.\n"
+    "4 Termination\n"
+    "4.1 Term\n"
+    "This Agreement lasts for three years from the Effective Date.",
+    "4.2 Notice\n"
+    "Either party may terminate for convenience on 90 days' written notice.\n"
+    "4.3 Effect of termination\n"
+    "On termination the Supplier returns all Customer data within 14 days.",
+]
+
+
+@pytest.fixture
+def contract_passages(tmp_path: Path) -> list[Passage]:
+    pdf = make_pdf(tmp_path / "msa.pdf", CONTRACT_PAGES, title="Master Services Agreement")
+    return chunk_document(load_document(pdf))
+
+
+def test_each_passage_has_the_page_it_is_printed_on(contract_passages: list[Passage]) -> None:
+    assert _passage_with(contract_passages, "99.9% in each calendar month").page == 1
+    assert _passage_with(contract_passages, "within 30 days of each invoice").page == 2
+    assert _passage_with(contract_passages, "90 days' written notice").page == 3
+
+
+def test_passage_section_is_the_heading_path_across_pages(
+    contract_passages: list[Passage],
+) -> None:
+    notice = _passage_with(contract_passages, "90 days' written notice")
+    assert notice.section == "SERVICES AGREEMENT > 4 Termination > 4.2 Notice"
+    levels = _passage_with(contract_passages, "99.9% in each calendar month")
+    assert levels.section == "SERVICES AGREEMENT > 2 Services > 2.2 Service levels"
+    fees = _passage_with(contract_passages, "within 30 days of each invoice")
+    assert fees.section == "SERVICES AGREEMENT > 3 Fees"
+
+
+def test_passage_stands_alone_and_can_be_quoted(contract_passages: list[Passage]) -> None:
+    notice = _passage_with(contract_passages, "90 days' written notice")
+    # The heading that opens the section is part of the passage, in the document's words.
+    assert notice.text.startswith("4.2 Notice\n")
+    assert "Either party may terminate for convenience on 90 days' written notice." in notice.text
+    assert notice.title == "Master Services Agreement"
+    assert notice.metadata["context"] == (
+        "Master Services Agreement > SERVICES AGREEMENT > 4 Termination > 4.2 Notice"
+    )
+    assert notice.source.endswith("msa.pdf")
+
+
+def test_passages_never_mix_sections_or_pages(contract_passages: list[Passage]) -> None:
+    for passage in contract_passages:
+        assert passage.page is not None
+        page_text = _flat(CONTRACT_PAGES[passage.page - 1])
+        assert _flat(passage.text) in page_text
+
+
+def test_ordinals_run_in_document_order_and_chunking_is_deterministic(tmp_path: Path) -> None:
+    doc = load_document(make_pdf(tmp_path / "msa.pdf", CONTRACT_PAGES))
+    first, second = chunk_document(doc), chunk_document(doc)
+    assert first == second
+    assert [p.ordinal for p in first] == list(range(len(first)))
+    assert [p.page for p in first] == sorted(p.page or 0 for p in first)
+    assert len({p.passage_id for p in first}) == len(first)
+
+
+def test_small_paragraphs_of_one_section_are_merged_up_to_the_limit() -> None:
+    paragraphs = [f"Paragraph {n} says one short thing." for n in range(30)]
+    passages = chunk_document(_doc("\n\n".join(paragraphs)), max_chars=200)
+
+    assert all(len(p.text) <= 200 for p in passages)
+    assert len(passages) < len(paragraphs) / 3
+    joined = "\n".join(p.text for p in passages)
+    assert joined == "\n".join(paragraphs)
+
+
+def test_a_long_paragraph_is_split_at_sentence_boundaries() -> None:
+    sentences = [f"Sentence number {n} explains an obligation of the tenant in detail."
+                 for n in range(40)]
+    passages = chunk_document(_doc(" ".join(sentences)), max_chars=300)
+
+    assert len(passages) > 5
+    for passage in passages:
+        assert len(passage.text) <= 300
+        assert passage.text.startswith("Sentence number ")
+        assert passage.text.endswith("in detail.")
+
+
+def test_a_huge_single_line_is_cut_into_bounded_passages() -> None:
+    line = "word " * 200_000 + "x" * 900  # one 1 MB line
+    passages = chunk_document(_doc(line))
+    assert all(0 < len(p.text) <= 1000 for p in passages)
+    assert sum(p.text.count("word") for p in passages) == 200_000
+
+
+def test_docx_heading_styles_give_the_section_path(tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "handbook.docx", [
+        ("heading1", "Employee Handbook"),
+        ("heading2", "Leave"),
+        ("paragraph", "Staff have 25 days of paid leave each year."),
+        ("heading3", "Sick leave"),
+        ("paragraph", "Sick leave needs a doctor's note after three days."),
+        ("heading2", "Conduct"),
+        ("paragraph", "Be kind."),
+    ])
+    passages = chunk_document(load_document(docx))
+
+    assert _passage_with(passages, "doctor's note").section == (
+        "Employee Handbook > Leave > Sick leave"
+    )
+    assert _passage_with(passages, "Be kind.").section == "Employee Handbook > Conduct"
+    assert all(p.page is None for p in passages)
+
+
+def test_keyword_headings_and_title_lines() -> None:
+    text = (
+        "ARTICLE IV\nTERMINATION\n"
+        "Section 4.1 Events of default\nThe Borrower defaults if it fails to pay.\n\n"
+        "Section 4.2 Remedies\nThe Lender may accelerate the loan.\n\n"
+        "ARTICLE V\nMISCELLANEOUS\nThis agreement is governed by English law."
+    )
+    passages = chunk_document(_doc(text))
+
+    assert _passage_with(passages, "accelerate").section == (
+        "ARTICLE IV TERMINATION > Section 4.2 Remedies"
+    )
+    assert _passage_with(passages, "English law").section == "ARTICLE V MISCELLANEOUS"
+
+
+def test_markdown_and_setext_headings() -> None:
+    text = ("Guide\n=====\n\nIntro text.\n\n## Install\n\nRun the installer.\n\n"
+            "### Windows\n\nClick.")
+    passages = chunk_document(_doc(text))
+    assert _passage_with(passages, "Click.").section == "Guide > Install > Windows"
+    assert _passage_with(passages, "Intro text.").section == "Guide"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("4.2 Notice", "4.2 Notice"),
+    ("12. Governing Law", "12. Governing Law"),
+    ("Section 3", "Section 3"),
+    ("ARTICLE IV", "ARTICLE IV"),
+    ("Schedule 2 - Fees", "Schedule 2 - Fees"),
+    ("CONFIDENTIALITY", "CONFIDENTIALITY"),
+    ("## Payment terms", "Payment terms"),
+])
+def test_heading_lines_are_recognised(line: str, expected: str) -> None:
+    heading = detect_heading(line)
+    assert heading is not None
+    assert heading.text == expected
+
+
+@pytest.mark.parametrize("line", [
+    "1. the tenant shall keep the premises clean and in good repair at all times.",
+    "Section 3 of this Agreement applies to every tenant of the building.",
+    "4.2 The Supplier shall notify the Customer of any incident without undue delay, and "
+    "in any event within 24 hours.",
+    "The rent is payable monthly.",
+    "EUR 1,250",
+    "",
+])
+def test_ordinary_sentences_are_not_headings(line: str) -> None:
+    assert detect_heading(line) is None
+
+
+def test_a_section_that_starts_at_the_bottom_of_a_page_keeps_its_heading() -> None:
+    doc = _doc("Intro paragraph.\n7 Liability", "Liability is capped at the fees paid.",
+               numbered=True)
+    passages = chunk_document(doc)
+    capped = _passage_with(passages, "capped")
+    assert capped.page == 2
+    assert capped.section == "7 Liability"
+
+
+def test_split_long_text_respects_the_limit_even_without_spaces() -> None:
+    pieces = split_long_text("a" * 2500, 1000)
+    assert [len(p) for p in pieces] == [1000, 1000, 500]
+
+
+def test_a_wrapped_line_that_starts_like_a_heading_is_not_one(tmp_path: Path) -> None:
+    sentence = ("The Supplier shall provide hosting, backups, monitoring and round the clock "
+                "support under Schedule 1.")
+    pdf = make_pdf(tmp_path / "wrap.pdf", [f"5 Services\n{sentence}\nFees are due monthly."])
+    doc = load_document(pdf)
+    assert "\nSchedule 1.\n" in doc.pages[0].text  # the wrap really puts it on its own line
+
+    passages = chunk_document(doc)
+
+    assert len(passages) == 1
+    assert passages[0].section == "5 Services"
+    assert sentence in passages[0].text
