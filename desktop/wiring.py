@@ -16,6 +16,8 @@ from models.model_thread import ModelThread
 if TYPE_CHECKING:
     from desktop.audit_log import AuditLog
     from desktop.egress_guard import EgressGuard
+    from rag.assistant import Assistant
+    from rag.library import Library
 
 
 def load_chat_model(settings: Settings) -> LlamaChatModel:
@@ -51,3 +53,25 @@ def arm_egress_guard(settings: Settings) -> EgressGuard:
         settings.allowed_hosts,
         on_blocked=[lambda attempt: audit.record("egress_blocked", **attempt.to_json())],
     )
+
+
+def open_library(settings: Settings) -> Library:
+    """The document library under the index directory; the bundled embedder loads on first use
+    and is kept for the library's life (one load per library)."""
+    from rag.embedder import MiniLMEmbedder
+    from rag.library import Library
+
+    return Library(settings.index_dir, MiniLMEmbedder())
+
+
+def open_assistant(settings: Settings, library: Library) -> Assistant:
+    from rag.assistant import Assistant, AssistantOptions
+
+    return Assistant(library, AssistantOptions(
+        collection=settings.collection,
+        top_k=settings.top_k,
+        grounded=settings.grounded,
+        relevance_threshold=settings.relevance_threshold,
+        context_size=settings.context_size,
+        answer_tokens=settings.max_tokens,
+    ))

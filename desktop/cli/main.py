@@ -12,7 +12,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.cli import ask, audit_cmd, models_cmd, verify_egress_cmd
+    from desktop.cli import (
+        ask,
+        audit_cmd,
+        collections_cmd,
+        eval_cmd,
+        ingest,
+        models_cmd,
+        search,
+        verify_egress_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="enclave",
@@ -21,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (ask, models_cmd, audit_cmd, verify_egress_cmd):
+        module.register(commands)
+    for module in (ingest, search, collections_cmd, eval_cmd):
         module.register(commands)
     return parser
 

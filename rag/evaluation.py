@@ -1,0 +1,125 @@
+"""Scoring retrieval on a question set: hit@1 and hit@5, the way an office checks its own.
+
+A question set is JSON lines: ``{"q": ..., "source": ..., "key": ..., "page": ...}``. A passage
+answers a question when it comes from the named file (by file name or full path), contains the
+key phrase (ignoring case and spacing), and, when a page is given, is on that page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.retrieval_types import Hit
+
+DEPTH = 5
+
+
+class QuestionSetError(ValueError):
+    """A question set that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    source: str
+    key: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    rank: int | None  # 1-based rank of the first right passage within the top DEPTH
+    top: Hit | None
+
+
+@dataclass(frozen=True)
+class Score:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def questions(self) -> int:
+        return len(self.outcomes)
+
+    def hit_at(self, k: int) -> float:
+        if not self.outcomes:
+            return 0.0
+        return sum(1 for o in self.outcomes if o.rank is not None and o.rank <= k) / \
+            len(self.outcomes)
+
+    def mrr(self) -> float:
+        if not self.outcomes:
+            return 0.0
+        return sum(1.0 / o.rank for o in self.outcomes if o.rank) / len(self.outcomes)
+
+    def to_json(self, details: bool = True) -> dict[str, Any]:
+        result: dict[str, Any] = {"questions": self.questions,
+                                  "hit@1": round(self.hit_at(1), 4),
+                                  "hit@5": round(self.hit_at(5), 4),
+                                  "mrr": round(self.mrr(), 4)}
+        if details:
+            result["misses"] = [_miss(o) for o in self.outcomes if o.rank != 1]
+        return result
+
+
+def read_questions(path: Path) -> list[Question]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"cannot read the question set {path} ({exc}).") from exc
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            page = raw.get("page")
+            questions.append(Question(str(raw["q"]), str(raw["source"]), str(raw["key"]),
+                                      None if page is None else int(page)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise QuestionSetError(
+                f"{path}, line {number}: expected {{\"q\": ..., \"source\": ..., "
+                f"\"key\": ...}} ({type(exc).__name__}).") from exc
+    if not questions:
+        raise QuestionSetError(f"{path} holds no questions.")
+    return questions
+
+
+def is_answer(hit: Hit, question: Question) -> bool:
+    p = hit.passage
+    if not _same_source(p.source, question.source):
+        return False
+    if question.page is not None and p.page != question.page:
+        return False
+    return _squash(question.key) in _squash(p.text)
+
+
+def evaluate(questions: Sequence[Question], search: Callable[[str], list[Hit]]) -> Score:
+    outcomes = []
+    for question in questions:
+        hits = search(question.q)[:DEPTH]
+        rank = next((n for n, h in enumerate(hits, start=1) if is_answer(h, question)), None)
+        outcomes.append(Outcome(question, rank, hits[0] if hits else None))
+    return Score(outcomes)
+
+
+def _same_source(source: str, wanted: str) -> bool:
+    wanted = wanted.strip()
+    if "/" in wanted or "\\" in wanted:
+        return Path(source) == Path(wanted) or source.endswith(wanted.replace("\\", "/"))
+    return Path(source).name.casefold() == wanted.casefold()
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _miss(o: Outcome) -> dict[str, Any]:
+    top = o.top.passage if o.top else None
+    return {"q": o.question.q, "rank": o.rank,
+            "top": None if top is None else {"source": Path(top.source).name,
+                                             "page": top.page, "text": top.text[:160]}}

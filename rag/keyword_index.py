@@ -1,0 +1,129 @@
+"""The keyword side of retrieval: one SQLite FTS5 table per collection, ranked by BM25.
+
+Exact terms carry what embeddings blur: section numbers ("4.2"), versions ("version 2",
+"GPL-3.0"), doses ("500 mg"). The tokenizer splits "4.2" into "4" "2", so the query keeps such
+compounds as phrases (adjacent tokens) and pairs a number with its neighbour ("version 2").
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.documents import Passage
+
+# Column weights for bm25(): a match in a heading says more than one in running text.
+_WEIGHTS = {"title": 1.5, "section": 2.0, "text": 1.0}
+_COLUMNS = ("passage_id", "doc_sha256", "source", "title", "section", "page", "ordinal", "text")
+
+_COMPOUND = re.compile(r"\w+(?:[.\-/:]\w+)*")
+_PART = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset("""
+a an and any are as at be been being but by can could did do does for from had has have how i if
+in into is it its may me might must my no not of on or our shall should so such than that the
+their them then there these they this those to under upon was we were what when where which who
+whom why will with would you your about after before between during each per
+""".split())  # noqa: SIM905 (a word list reads better as text)
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    passage: Passage
+    score: float  # BM25, higher is better
+
+
+def table_name(collection_id: str) -> str:
+    return "fts_" + re.sub(r"[^a-z0-9]", "_", collection_id.lower())
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 MATCH expression that ORs the query's terms, phrases and number pairs."""
+    terms: list[str] = []
+    previous: str | None = None
+    for compound in _COMPOUND.findall(query.lower()):
+        parts = _PART.findall(compound)
+        if not parts:
+            continue
+        if len(parts) > 1:
+            terms.append(" ".join(parts))  # "4.2" -> phrase "4 2"; "gpl-3.0" -> "gpl 3 0"
+            terms.extend(p for p in parts if p not in _STOPWORDS and not p.isdigit())
+        elif parts[0] not in _STOPWORDS:
+            terms.append(parts[0])
+        word = parts[0] if len(parts) == 1 else None
+        if word and previous and (word.isdigit() or previous.isdigit()):
+            terms.append(f"{previous} {word}")  # "version 2", "500 mg"
+        previous = word if word and word not in _STOPWORDS else None
+    unique = list(dict.fromkeys(terms))
+    return " OR ".join('"' + t.replace('"', "") + '"' for t in unique)
+
+
+class KeywordIndex:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def ensure(self, collection_id: str) -> None:
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table_name(collection_id)} USING fts5("
+            "passage_id UNINDEXED, doc_sha256 UNINDEXED, source UNINDEXED, title, section, "
+            "page UNINDEXED, ordinal UNINDEXED, text, "
+            "tokenize = 'porter unicode61 remove_diacritics 2')")
+        self._db.commit()
+
+    def drop(self, collection_id: str) -> None:
+        self._db.execute(f"DROP TABLE IF EXISTS {table_name(collection_id)}")
+        self._db.commit()
+
+    def add(self, collection_id: str, passages: Sequence[Passage]) -> None:
+        table = table_name(collection_id)
+        # Deterministic ids: delete-then-insert makes a repeated write (after a crash) harmless.
+        self._db.executemany(f"DELETE FROM {table} WHERE passage_id = ?",
+                             [(p.passage_id,) for p in passages])
+        self._db.executemany(
+            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.passage_id, p.doc_sha256, p.source, p.title, p.section, p.page, p.ordinal,
+              p.text) for p in passages])
+        self._db.commit()
+
+    def delete_document(self, collection_id: str, doc_sha256: str) -> None:
+        self._db.execute(f"DELETE FROM {table_name(collection_id)} WHERE doc_sha256 = ?",
+                         (doc_sha256,))
+        self._db.commit()
+
+    def delete_source(self, collection_id: str, source: str) -> None:
+        self._db.execute(f"DELETE FROM {table_name(collection_id)} WHERE source = ?", (source,))
+        self._db.commit()
+
+    def count(self, collection_id: str) -> int:
+        row = self._db.execute(f"SELECT count(*) FROM {table_name(collection_id)}").fetchone()
+        return int(row[0])
+
+    def search(self, collection_id: str, query: str, k: int) -> list[KeywordHit]:
+        expression = match_expression(query)
+        if not expression:
+            return []
+        w = _WEIGHTS
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)}, "
+            f"bm25({table_name(collection_id)}, 0, 0, 0, {w['title']}, {w['section']}, 0, 0, "
+            f"{w['text']}) AS rank FROM {table_name(collection_id)} "
+            f"WHERE {table_name(collection_id)} MATCH ? ORDER BY rank LIMIT ?",
+            (expression, k)).fetchall()
+        return [KeywordHit(_passage(row), -float(row[-1])) for row in rows]
+
+    def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]:
+        if not passage_ids:
+            return {}
+        marks = ", ".join("?" * len(passage_ids))
+        rows = self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM {table_name(collection_id)} "
+            f"WHERE passage_id IN ({marks})", list(passage_ids)).fetchall()
+        return {row[0]: _passage(row) for row in rows}
+
+
+def _passage(row: Sequence[object]) -> Passage:
+    _, sha, source, title, section, page, ordinal, text = row[:8]
+    return Passage(doc_sha256=str(sha), source=str(source), title=str(title),
+                   section=str(section), page=None if page is None else int(str(page)),
+                   ordinal=int(str(ordinal)), text=str(text))

@@ -1,0 +1,337 @@
+"""The library: collections of documents, their ingestion, and search (``LibraryService``).
+
+Storage, all under the index directory: ``library.sqlite3`` holds the catalogue and the keyword
+index (FTS5), ``chroma/`` the vectors. Writing one document goes: catalogue row "pending", old
+passages of that path removed, new passages written to Chroma and FTS (with deterministic ids),
+row "complete". Opening the library removes whatever a crash left pending, so a later ingest
+redoes that document cleanly and nothing is ever duplicated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.chat_model import Cancel
+from rag.catalog import Catalog, Collection, CollectionError, DocumentRow, now_iso
+from rag.discovery import discover
+from rag.documents import Passage, UnreadableDocument
+from rag.keyword_index import KeywordIndex
+from rag.retrieval_types import Embedder, Hit
+from rag.retrieve import Mode, Retrieval, retrieve
+from rag.services import CollectionInfo, DocumentInfo, IngestEvent
+from rag.vector_store import ChromaVectorStore, ChromaVectorStores
+
+DATABASE_FILE = "library.sqlite3"
+CHROMA_FOLDER = "chroma"
+# Passages gathered across files before one embedding pass: keeps the embedder's batches full
+# when a folder holds many small files.
+FLUSH_PASSAGES = 128
+# Passages embedded per call, so a cancel is noticed within one of them.
+EMBED_STEP = 64
+
+__all__ = ["CollectionError", "Library"]
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    row: DocumentRow
+    passages: list[Passage]
+    previous: DocumentRow | None
+    embeddings: list[list[float]] = field(default_factory=list)
+
+
+class Library:
+    """Implements rag.services.LibraryService. Safe to share between a worker and the UI thread:
+    each storage operation runs under one lock; an ingest releases it between steps."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+        self._index_dir = index_dir
+        self._embedder = embedder
+        self._lock = threading.RLock()
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA busy_timeout = 10000")  # another enclave process may write
+        self._catalog = Catalog(self._db)
+        self._keywords = KeywordIndex(self._db)
+        self._vectors_client: ChromaVectorStores | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- storage --------------------------------------------------------------------------------
+
+    def _vectors(self) -> ChromaVectorStores:
+        """Chroma opens on first need (it is slow to import); leftovers of a crash go then."""
+        with self._lock:
+            if self._vectors_client is None:
+                self._vectors_client = ChromaVectorStores(self._index_dir / CHROMA_FOLDER)
+                self._finish_interrupted()
+            return self._vectors_client
+
+    def _store(self, collection: Collection) -> ChromaVectorStore:
+        return self._vectors().store(collection.id)
+
+    def _finish_interrupted(self) -> None:
+        assert self._vectors_client is not None
+        for row in self._catalog.pending():
+            store = self._vectors_client.store(row.collection_id)
+            self._remove_passages(store, row.collection_id, row.path, row.sha256)
+            self._catalog.remove_document(row.collection_id, row.path)
+
+    def _remove_passages(self, store: ChromaVectorStore, collection_id: str, path: str,
+                         sha256: str) -> None:
+        self._keywords.ensure(collection_id)
+        store.delete_source(path)
+        store.delete_document(sha256)
+        self._keywords.delete_source(collection_id, path)
+        self._keywords.delete_document(collection_id, sha256)
+
+    def _collection(self, name: str, create: bool = False) -> Collection:
+        with self._lock:
+            found = self._catalog.find_collection(name)
+            if found is None:
+                if not create:
+                    raise CollectionError(f"There is no collection named '{name}'. "
+                                          f"{_known(self._catalog.collections())}")
+                found = self._catalog.create_collection(name)
+            self._keywords.ensure(found.id)
+            return found
+
+    # -- collections ----------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        with self._lock:
+            infos = []
+            for c in self._catalog.collections():
+                docs = self._catalog.documents(c)
+                infos.append(CollectionInfo(c.name, len(docs), sum(d.passages for d in docs)))
+            return infos
+
+    def create_collection(self, name: str) -> None:
+        self._collection(name, create=True)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        with self._lock:
+            self._catalog.rename_collection(old, new)
+
+    def delete_collection(self, name: str) -> None:
+        with self._lock:
+            collection = self._collection(name)
+            self._vectors().drop(collection.id)
+            self._keywords.drop(collection.id)
+            self._catalog.delete_collection(collection)
+
+    def documents(self, collection: str) -> list[DocumentInfo]:
+        with self._lock:
+            rows = self._catalog.documents(self._collection(collection))
+        return [DocumentInfo(Path(r.path), r.title, r.sha256, r.pages, r.passages,
+                             r.ingested_at) for r in rows]
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(self, query: str, collection: str, top_k: int) -> list[Hit]:
+        return self.retrieve(query, collection, top_k).hits
+
+    def retrieve(self, query: str, collection: str, top_k: int,
+                 mode: Mode = "hybrid") -> Retrieval:
+        found = self._collection(collection)
+        if not query.strip():
+            return Retrieval([], 0.0)
+        embedding = self._embedder.embed([query])[0]
+        with self._lock:
+            return retrieve(query, embedding, self._store(found), self._keywords, found.id,
+                            top_k, mode)
+
+    # -- forgetting -----------------------------------------------------------------------------
+
+    def forget(self, path: Path, collection: str) -> bool:
+        with self._lock:
+            found = self._collection(collection)
+            for candidate in _spellings(path):
+                row = self._catalog.document_at(found, candidate)
+                if row is not None:
+                    self._remove_passages(self._store(found), found.id, row.path, row.sha256)
+                    self._catalog.remove_document(found.id, row.path)
+                    return True
+            return False
+
+    # -- ingestion ------------------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[Path], collection: str,
+               cancel: Cancel | None = None) -> Iterator[IngestEvent]:
+        from rag.loaders import is_supported
+
+        target = self._collection(collection, create=True)
+        self._vectors()  # open Chroma (and finish an interrupted ingest) before anything else
+        candidates = list(discover(paths, is_supported, _unsupported_reason))
+        total = len(candidates)
+        done = 0
+        yield IngestEvent("started", 0, total)
+        batch: list[_Parsed] = []
+        for candidate in candidates:
+            if cancel is not None and cancel.is_set():
+                break
+            if candidate.skip_reason:
+                done += 1
+                yield IngestEvent("skipped", done, total, candidate.path, candidate.skip_reason)
+                continue
+            outcome = self._examine(target, candidate.path)
+            if isinstance(outcome, IngestEvent):
+                done += 1
+                yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
+                continue
+            batch.append(outcome)
+            if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
+                for event in self._write(target, batch, cancel):
+                    done += 1
+                    yield IngestEvent(event.kind, done, total, event.path, event.detail,
+                                      event.passages, event.pages)
+                batch = []
+        for event in self._write(target, batch, cancel):
+            done += 1
+            yield IngestEvent(event.kind, done, total, event.path, event.detail,
+                              event.passages, event.pages)
+        cancelled = cancel is not None and cancel.is_set()
+        if not cancelled:
+            for gone in self._forget_removed(target, paths):
+                done += 1
+                total += 1
+                yield IngestEvent("skipped", done, total, gone,
+                                  "no longer in the folder, so it was forgotten")
+        yield IngestEvent("finished", done, total, detail="cancelled" if cancelled else "")
+
+    def _examine(self, target: Collection, path: Path) -> _Parsed | IngestEvent:
+        """Decide what a file needs: nothing (unchanged), or its parsed passages."""
+        from rag.chunking import chunk_document
+        from rag.loaders import load_document
+
+        key = str(path)
+        try:
+            info = path.stat()
+        except OSError:
+            info = None
+        with self._lock:
+            previous = self._catalog.document_at(target, key)
+        if (info is not None and previous is not None and previous.state == "complete"
+                and previous.size == info.st_size and previous.mtime_ns == info.st_mtime_ns):
+            return IngestEvent("unchanged", 0, 0, path)
+        try:
+            if info is None:
+                raise UnreadableDocument(path, "file not found")
+            sha = _sha256_file(path)
+            with self._lock:
+                if previous is not None and previous.sha256 == sha:
+                    self._catalog.touch(target, key, info.st_size, info.st_mtime_ns)
+                    return IngestEvent("unchanged", 0, 0, path)
+                twin = self._catalog.document_with_sha(target, sha)
+            if twin is not None and twin.path != key and Path(twin.path).exists():
+                return IngestEvent("unchanged", 0, 0, path,
+                                   f"same content as {twin.path}, already indexed")
+            document = load_document(path)
+            passages = chunk_document(document)
+        except UnreadableDocument as exc:
+            return IngestEvent("failed", 0, 0, path, exc.reason)
+        except OSError as exc:
+            return IngestEvent("failed", 0, 0, path, f"could not be read ({exc.strerror})")
+        except Exception as exc:  # one bad file never stops the batch
+            return IngestEvent("failed", 0, 0, path,
+                               f"could not be read ({type(exc).__name__})")
+        if not passages:
+            return IngestEvent("failed", 0, 0, path, "no text to index in this file")
+        pages = len(document.pages)
+        row = DocumentRow(target.id, key, document.sha256, info.st_size, info.st_mtime_ns,
+                          document.title, pages, len(passages), "pending", now_iso())
+        return _Parsed(path, row, passages, previous)
+
+    def _write(self, target: Collection, batch: list[_Parsed],
+               cancel: Cancel | None) -> Iterator[IngestEvent]:
+        texts = [_embedding_text(p) for item in batch for p in item.passages]
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), EMBED_STEP):
+            if cancel is not None and cancel.is_set():
+                return
+            vectors.extend(self._embedder.embed(texts[start:start + EMBED_STEP]))
+        offset = 0
+        for item in batch:
+            item.embeddings = vectors[offset:offset + len(item.passages)]
+            offset += len(item.passages)
+            with self._lock:
+                self._write_document(target, item)
+            yield IngestEvent("indexed", 0, 0, item.path, passages=len(item.passages),
+                              pages=item.row.pages)
+
+    def _write_document(self, target: Collection, item: _Parsed) -> None:
+        store = self._store(target)
+        self._catalog.mark_pending(item.row)
+        if item.previous is not None:
+            self._remove_passages(store, target.id, item.previous.path, item.previous.sha256)
+        twin = self._catalog.document_with_sha(target, item.row.sha256)
+        if twin is not None and twin.path != item.row.path:
+            # The same content under another path that no longer exists: the file moved.
+            self._catalog.remove_document(target.id, twin.path)
+        self._remove_passages(store, target.id, item.row.path, item.row.sha256)
+        store.add(item.passages, item.embeddings)
+        self._keywords.add(target.id, item.passages)
+        self._catalog.mark_complete(target.id, item.row.path)
+
+    def _forget_removed(self, target: Collection, paths: Sequence[Path]) -> Iterator[Path]:
+        for given in paths:
+            folder = Path(os.path.abspath(given))
+            if not folder.is_dir():
+                continue
+            with self._lock:
+                known = self._catalog.paths_under(target, folder)
+            for path in known:
+                if not os.path.lexists(path):
+                    self.forget(Path(path), target.name)
+                    yield Path(path)
+
+
+def _embedding_text(passage: Passage) -> str:
+    # The chunker's "title > section" line tells the embedder what a passage deep inside a
+    # section is about; the stored text stays the document's own words.
+    context = str(passage.metadata.get("context", "")).strip()
+    return f"{context}\n{passage.text}" if context else passage.text
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _unsupported_reason(path: Path) -> str:
+    kind = path.suffix or "without a suffix"
+    return (f"not a supported kind of document ({kind}); Enclave reads PDF, Word (.docx), "
+            "text, Markdown and HTML files")
+
+
+def _spellings(path: Path) -> list[str]:
+    """The ways a person may name an indexed file: as given, absolute, or with links resolved."""
+    absolute = os.path.abspath(path)
+    spellings = [str(path), absolute]
+    with contextlib.suppress(OSError):
+        spellings.append(str(Path(absolute).resolve()))
+    return list(dict.fromkeys(spellings))
+
+
+def _known(collections: Sequence[Collection]) -> str:
+    if not collections:
+        return "There are no collections yet: 'enclave ingest' creates one."
+    return "Collections: " + ", ".join(c.name for c in collections) + "."
