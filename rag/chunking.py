@@ -47,6 +47,11 @@ _KEYWORD_LEVEL = {"part": 1, "schedule": 1, "annex": 1, "appendix": 1, "exhibit"
                   "chapter": 2, "article": 3, "section": 4, "§": 4, "clause": 5}
 _CAPS_LEVEL = 8  # an ALL-CAPS heading sits inside keyword headings, outside numbered ones
 _NUMBERED_BASE = 10  # "4" is level 11, "4.2" is level 12
+# "4.2 Notice ........ 12" is a table-of-contents entry, not the section itself.
+_TOC_LEADER = re.compile(r"(\.\s?){4,}|…{2,}|_{4,}")
+# A contents page is no chapter: the first real heading after it closes it.
+_CONTENTS = re.compile(r"^(table of contents|contents|index|inhalt|sommaire)$", re.IGNORECASE)
+_INNERMOST = 99
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 12
 
@@ -54,8 +59,10 @@ _MAX_HEADING_WORDS = 12
 def detect_heading(line: str) -> Heading | None:
     """The heading a single (stripped) line is, or None for ordinary text."""
     line = line.strip()
-    if not line or len(line) > _MAX_HEADING_CHARS + 10:
+    if not line or len(line) > _MAX_HEADING_CHARS + 10 or _TOC_LEADER.search(line):
         return None
+    if _CONTENTS.match(line.lstrip("#").strip()):
+        return Heading(line.lstrip("#").strip(), _INNERMOST)
     if m := _MARKDOWN.match(line):
         return Heading(m.group(2).strip(), len(m.group(1)))
     if m := _KEYWORD.match(line):
@@ -158,7 +165,7 @@ def _page_blocks(text: str) -> Iterator[_Block]:
 
 def _is_bare_keyword(heading: Heading) -> bool:
     m = _KEYWORD.match(heading.text)
-    return bool(m) and not m.group(3).strip()
+    return m is not None and not m.group(3).strip()
 
 
 def _is_title_line(line: str) -> bool:
@@ -252,20 +259,31 @@ class _PassageBuilder:
             self.stack.pop()
         self.stack.append(heading)
         self.pending_headings.append(heading.text)
+        if len("\n".join(self.pending_headings)) > self.max_chars // 2:
+            # A run of headings with no text between them (an outline, a contents page):
+            # keep their words as a passage of their own rather than glue them onto the next.
+            self._emit_pending_headings()
+
+    def _emit_pending_headings(self) -> None:
+        for piece in split_long_text("\n".join(self.pending_headings), self.max_chars):
+            self.buffer = [piece]
+            self.flush()
+        self.pending_headings = []
 
     def add_paragraph(self, text: str) -> None:
         if self.pending_headings:
             self.flush()
             prefix = "\n".join(self.pending_headings)
-            self.pending_headings = []
-            if len(prefix) + 1 + min(len(text), self.max_chars // 2) <= self.max_chars:
+            if len(prefix) + 1 + min(len(text), self.max_chars // 2) > self.max_chars:
+                self._emit_pending_headings()  # too long to lead a passage: stands alone
+            else:
+                self.pending_headings = []
                 first, *rest = split_long_text(text, self.max_chars - len(prefix) - 1)
                 self.buffer = [prefix, first]
-                if rest:
-                    self.flush()
-                    text = " ".join(rest)
-                else:
+                if not rest:
                     return
+                self.flush()
+                text = " ".join(rest)
         if len(text) > self.max_chars:
             self.flush()
             for piece in split_long_text(text, self.max_chars):
@@ -282,9 +300,7 @@ class _PassageBuilder:
     def finish(self) -> list[Passage]:
         self.flush()
         if self.pending_headings:  # headings with nothing after them are words too
-            for piece in split_long_text("\n".join(self.pending_headings), self.max_chars):
-                self.buffer = [piece]
-                self.flush()
+            self._emit_pending_headings()
         return self.passages
 
     def _buffer_text(self) -> str:

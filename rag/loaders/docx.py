@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
 from rag.loaders.reading import read_file_bytes, sha256_of
@@ -65,12 +66,12 @@ def _check_archive(path: Path, data: bytes) -> None:
         raise UnreadableDocument(path, "too large once unpacked (over 500 MB of content)")
 
 
-def _lines(document: object) -> Iterator[str]:
+def _lines(document: Any) -> Iterator[str]:
     """Lines of text in document order: "# Heading", paragraphs, "| cell | cell |" rows."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    body = document.element.body  # type: ignore[attr-defined]
+    body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -81,8 +82,8 @@ def _lines(document: object) -> Iterator[str]:
             yield ""
 
 
-def _paragraph_line(paragraph: object) -> str:
-    text = (paragraph.text or "").strip()  # type: ignore[attr-defined]
+def _paragraph_line(paragraph: Any) -> str:
+    text = (paragraph.text or "").strip()
     if not text:
         return ""
     style = getattr(getattr(paragraph, "style", None), "name", "") or ""
@@ -93,8 +94,8 @@ def _paragraph_line(paragraph: object) -> str:
     return text
 
 
-def _table_lines(table: object) -> Iterator[str]:
-    for row in table.rows:  # type: ignore[attr-defined]
+def _table_lines(table: Any) -> Iterator[str]:
+    for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
             text = " ".join(cell.text.split())

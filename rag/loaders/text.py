@@ -23,10 +23,13 @@ def text_from_bytes(path: Path, data: bytes, declared_encoding: str | None = Non
 
 
 def title_from_text(text: str, fallback: str) -> str:
-    """The first heading among the first lines, else ``fallback`` (the file's stem)."""
-    for line in text.split("\n")[:40]:
-        heading = detect_heading(line)
-        if heading is not None:
+    """The first line if it is a heading, else the first Markdown heading near the top, else
+    ``fallback`` (the file's stem). A numbered clause further down is not a title."""
+    lines = [line.strip() for line in text.split("\n")[:40] if line.strip()]
+    if lines and (first := detect_heading(lines[0])) is not None:
+        return first.text
+    for line in lines:
+        if line.startswith("#") and (heading := detect_heading(line)) is not None:
             return heading.text
     return fallback
 

@@ -229,3 +229,26 @@ def test_a_wrapped_line_that_starts_like_a_heading_is_not_one(tmp_path: Path) ->
     assert len(passages) == 1
     assert passages[0].section == "5 Services"
     assert sentence in passages[0].text
+
+
+def test_a_contents_page_does_not_swallow_the_first_section() -> None:
+    contents = "\n".join(f"{n} Chapter number {n} .......... {n * 3}" for n in range(1, 30))
+    doc = _doc(f"CONTENTS\n{contents}",
+               "1 Chapter number 1\nThe first chapter starts here.", numbered=True)
+    passages = chunk_document(doc, max_chars=400)
+
+    first = _passage_with(passages, "The first chapter starts here.")
+    assert first.page == 2
+    assert first.text == "1 Chapter number 1\nThe first chapter starts here."
+    assert first.section == "1 Chapter number 1"
+    assert all(len(p.text) <= 400 for p in passages)
+    assert "29 Chapter number 29 .......... 87" in "\n".join(p.text for p in passages)
+
+
+def test_a_run_of_headings_without_text_keeps_its_words() -> None:
+    outline = "\n".join(f"{n} Heading number {n}" for n in range(1, 40))
+    passages = chunk_document(_doc(outline + "\nFinally some text."), max_chars=300)
+    joined = "\n".join(p.text for p in passages)
+    assert all(f"{n} Heading number {n}" in joined for n in range(1, 40))
+    assert all(len(p.text) <= 300 for p in passages)
+    assert passages[-1].text.endswith("Finally some text.")
