@@ -6,12 +6,20 @@ import argparse
 import json
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
+from desktop.cli.library_cli import library_command
 from desktop.settings import Settings
 from desktop.wiring import start_model_thread
 from models.chat_model import ChatMessage, GenerationStats
 from models.llama_runtime import LlamaChatModel
+from rag.retrieval_types import Hit
+
+# A refusal never reaches the model: its stats are all zero.
+NO_GENERATION = GenerationStats(prompt_tokens=0, completion_tokens=0, seconds=0.0,
+                                time_to_first_token=0.0, tokens_per_second=0.0,
+                                prompt_tokens_per_second=0.0)
 
 SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
                  "Answer clearly and concisely.")
@@ -22,6 +30,9 @@ def register(commands: Any) -> None:
     p.add_argument("question", help="the question, in quotes")
     p.add_argument("--no-rag", action="store_true",
                    help="answer from the model alone, without your documents")
+    p.add_argument("--collection", metavar="C", default=None,
+                   help="the collection (matter, patient...) to answer from "
+                        "(default: from settings)")
     p.add_argument("--max-tokens", type=int, default=None, metavar="N",
                    help="longest answer, in tokens (default: from settings)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -29,14 +40,12 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.no_rag:
-        print("enclave: answering from your documents arrives with document ingestion; "
-              "use --no-rag for now.", file=sys.stderr)
-        return 2
     max_tokens = args.max_tokens or settings.max_tokens
     if max_tokens < 1:
         print("enclave: --max-tokens must be a positive number.", file=sys.stderr)
         return 2
+    if not args.no_rag:
+        return run_grounded(args, settings.replace(max_tokens=max_tokens))
     messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", args.question)]
     stream_to = None if args.json else sys.stdout
     answer, stats = stream_answer(settings, messages, max_tokens, stream_to)
@@ -45,6 +54,51 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write("\n")
     return 0
+
+
+@library_command
+def run_grounded(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer from the collection's passages, cite them; refuse without calling the model when
+    grounded mode finds nothing relevant enough."""
+    from desktop.wiring import open_assistant, open_library
+
+    collection = args.collection or settings.collection
+    library = open_library(settings)
+    try:
+        if args.collection is None and collection not in {c.name for c in library.collections()}:
+            library.create_collection(collection)  # nothing ingested yet: an empty default
+        assistant = open_assistant(settings, library)
+        prepared = assistant.prepare(args.question, collection, system_prompt=SYSTEM_PROMPT)
+    finally:
+        library.close()
+    if prepared.refused:
+        if args.json:
+            print(json.dumps(answer_json(prepared.refusal, NO_GENERATION, refused=True),
+                             ensure_ascii=False))
+        else:
+            print(prepared.refusal)
+        return 0
+    stream_to = None if args.json else sys.stdout
+    answer, stats = stream_answer(settings, prepared.messages, settings.max_tokens, stream_to)
+    cited = assistant.citations(prepared, answer)
+    if args.json:
+        citations = [dict(hit.to_json(), n=prepared.hits.index(hit) + 1) for hit in cited]
+        print(json.dumps(answer_json(answer, stats, citations), ensure_ascii=False))
+    else:
+        sys.stdout.write("\n\nSources:\n")
+        for hit in cited:
+            sys.stdout.write(f"[{prepared.hits.index(hit) + 1}] {citation_line(hit)}\n")
+    return 0
+
+
+def citation_line(hit: Hit) -> str:
+    p = hit.passage
+    parts = [Path(p.source).name]
+    if p.page is not None:
+        parts.append(f"page {p.page}")
+    if p.section:
+        parts.append(p.section)
+    return ", ".join(parts) + f" ({p.source})"
 
 
 def stream_answer(settings: Settings, messages: list[ChatMessage], max_tokens: int,
