@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Enclave: an offline assistant grounded in your own documents. "
                     "Run with no command to open the window.",
     )
+    # Hidden: print the time from process start to the first paint of the window, then quit.
+    parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (ask, models_cmd, audit_cmd, verify_egress_cmd):
         module.register(commands)
@@ -47,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if run is None:
         from desktop.cli.window_cmd import open_window
 
-        return open_window()
+        return open_window(measure_startup=args.measure_startup)
     from desktop.settings import SettingsError, load_settings
     from desktop.wiring import arm_egress_guard
     from models.errors import ModelError

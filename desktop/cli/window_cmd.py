@@ -1,11 +1,9 @@
-"""``enclave`` with no command: the desktop window (arrives with the window issue)."""
+"""``enclave`` with no command: the desktop window. PySide6 is imported only when it opens."""
 
 from __future__ import annotations
 
-import sys
 
+def open_window(measure_startup: bool = False) -> int:
+    from desktop.window.app import run_window
 
-def open_window() -> int:
-    print("enclave: the desktop window is not available in this build yet; "
-          "see 'enclave --help' for the commands that work.", file=sys.stderr)
-    return 1
+    return run_window(measure_startup=measure_startup)

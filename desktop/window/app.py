@@ -1,0 +1,74 @@
+"""Start the Qt application: theme, settings, the main window, then the background work.
+
+Only PySide6 and light Enclave modules are imported before the window is shown; the model and
+the document index load afterwards, on their own threads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.conversations import ConversationStoreError
+from desktop.settings import SettingsError, load_settings
+from desktop.window.main_window import MainWindow
+from desktop.window.theme import apply_theme
+from desktop.wiring import arm_egress_guard
+
+
+def process_started_at() -> float:
+    """Wall-clock time the process started (Linux: from /proc; elsewhere: this import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return time.time() - uptime + start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return _IMPORTED_AT
+
+
+_IMPORTED_AT = time.time()
+
+
+def run_window(measure_startup: bool = False) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Enclave")
+    app.setApplicationDisplayName("Enclave")
+    app.setDesktopFileName("enclave")
+    colors = apply_theme(app)
+    try:
+        settings = load_settings()
+        guard = arm_egress_guard(settings)  # on-prem hosts allowed, blocked attempts audited
+        window = MainWindow(settings, guard=guard, colors=colors)
+    except (SettingsError, ConversationStoreError) as exc:
+        QMessageBox.critical(None, "Enclave cannot start", str(exc))
+        return 1
+
+    def follow_system_theme() -> None:
+        window.colors = apply_theme(app)
+
+    app.styleHints().colorSchemeChanged.connect(follow_system_theme)
+    if measure_startup:
+        started = process_started_at()
+
+        def report() -> None:
+            elapsed = (time.time() - started) * 1000
+            print(f"enclave: window painted {elapsed:.0f} ms after the process started",
+                  flush=True)
+            heavy = sorted(m for m in ("torch", "chromadb", "llama_cpp", "sentence_transformers")
+                           if m in sys.modules)
+            print(f"enclave: heavy modules loaded before the window: {heavy or 'none'}",
+                  flush=True)
+            QTimer.singleShot(0, window.close)
+
+        window.first_painted.connect(report)
+    else:
+        window.first_painted.connect(lambda: QTimer.singleShot(0, window.start_background))
+    window.show()
+    return app.exec()

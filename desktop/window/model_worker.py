@@ -1,0 +1,191 @@
+"""The chat model for the window: a ModelThread wrapped in a QObject that speaks in signals.
+
+The model is created, used and freed on its own thread (models/model_thread.py); the GUI thread
+only submits work and receives queued signals. Retrieval for a question (Assistant.prepare) runs
+in the same job, so nothing slow ever happens on the GUI thread. Cancel is a threading.Event
+checked between tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.settings import Settings
+from desktop.window.library_host import LibraryHost
+from models.chat_model import ChatMessage
+from models.errors import ModelError
+from models.model_thread import ModelThread
+from models.registry import describe
+
+DEFAULT_SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
+                         "Answer clearly and concisely.")
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    path: Path
+    size_bytes: int
+    quantization: str
+    backend: str
+    note: str = ""  # e.g. why the GPU was not used
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    question: str
+    history: list[ChatMessage]
+    system_prompt: str
+    collection: str | None  # None: answer from the model alone
+    max_tokens: int
+    temperature: float
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    answer: str
+    stats: dict[str, Any]
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def human_error(exc: BaseException) -> str:
+    """One sentence a person can act on, never a traceback."""
+    if isinstance(exc, ModelError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return ("The computer ran out of memory. Close other programs, or choose a smaller "
+                "model or a smaller context size in Settings.")
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return "The disk is full. Free some space and try again."
+    return f"Something went wrong: {exc}. Try again; if it keeps happening, restart Enclave."
+
+
+class ModelWorker(QObject):
+    """Signals carry the id of the request they belong to, so a late token never lands in the
+    wrong conversation."""
+
+    loading = Signal()
+    loaded = Signal(object)  # ModelStatus
+    load_failed = Signal(str)
+    searching = Signal(int)  # retrieval started for request id
+    token = Signal(int, str)
+    refused = Signal(int, str)
+    finished = Signal(int, object)  # AnswerResult
+    failed = Signal(int, str)
+
+    def __init__(self, settings: Settings, library: LibraryHost,
+                 start_thread: Callable[[Settings], ModelThread[Any]] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from desktop.wiring import start_model_thread
+
+        self._settings = settings
+        self._library = library
+        self._start_thread = start_thread or start_model_thread
+        self._thread: ModelThread[Any] | None = None
+        self._closers: list[threading.Thread] = []
+        self._cancel = threading.Event()
+        self._next_id = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self, settings: Settings | None = None) -> None:
+        """Load (or reload) the model in the background."""
+        if settings is not None:
+            self._settings = settings
+        self._retire_thread()
+        self.loading.emit()
+        thread = self._start_thread(self._settings)
+        self._thread = thread
+        thread.loaded.add_done_callback(lambda f: self._on_loaded(thread, f))
+
+    def _on_loaded(self, thread: ModelThread[Any], future: Future[Any]) -> None:
+        if thread is not self._thread:
+            return  # a reload replaced it meanwhile
+        exc = future.exception()
+        if exc is not None:
+            self.load_failed.emit(human_error(exc))
+            return
+        model = future.result()
+        path = Path(getattr(model, "path", self._settings.model_path))
+        try:
+            info = describe(path)
+            name, size, quant = info.name, info.size_bytes, info.quantization
+        except (OSError, ValueError):
+            name, size, quant = path.stem, 0, "unknown"
+        self.loaded.emit(ModelStatus(name, path, size, quant, str(model.backend),
+                                     getattr(model, "fallback_reason", None) or ""))
+
+    def _retire_thread(self) -> None:
+        """Stop generation and free the old model without blocking the window."""
+        old, self._thread = self._thread, None
+        if old is None:
+            return
+        self._cancel.set()
+        closer = threading.Thread(target=old.close, name="enclave-model-close", daemon=True)
+        closer.start()
+        self._closers.append(closer)
+
+    def shutdown(self) -> None:
+        """Stop, free the model on its thread, and wait for every thread we started."""
+        self._cancel.set()
+        old, self._thread = self._thread, None
+        if old is not None:
+            old.close()
+        for closer in self._closers:
+            closer.join()
+        self._closers.clear()
+
+    # -- answering -----------------------------------------------------------------------------
+    def ask(self, request: AnswerRequest) -> int:
+        if self._thread is None:
+            raise ModelError("The model is not loaded. Choose a model file in Settings.")
+        self._next_id += 1
+        request_id = self._next_id
+        self._cancel = cancel = threading.Event()
+        future = self._thread.submit(lambda model: self._answer(model, request_id, request, cancel))
+        future.add_done_callback(lambda f: self._on_done(request_id, f))
+        return request_id
+
+    def stop(self) -> None:
+        self._cancel.set()
+
+    def _on_done(self, request_id: int, future: Future[None]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            self.failed.emit(request_id, human_error(exc))
+
+    def _answer(self, model: Any, request_id: int, request: AnswerRequest,
+                cancel: threading.Event) -> None:
+        prepared = None
+        assistant = None
+        if request.collection is not None:
+            self.searching.emit(request_id)
+            assistant = self._library.assistant()
+            prepared = assistant.prepare(request.question, request.collection,
+                                         request.history, request.system_prompt or None)
+            if prepared.refused:
+                self.refused.emit(request_id, prepared.refusal)
+                return
+            messages = prepared.messages
+        else:
+            messages = [ChatMessage("system", request.system_prompt or DEFAULT_SYSTEM_PROMPT),
+                        *request.history, ChatMessage("user", request.question)]
+        completion = model.chat(messages, max_tokens=request.max_tokens,
+                                temperature=request.temperature, cancel=cancel)
+        pieces: list[str] = []
+        for piece in completion:
+            pieces.append(piece)
+            self.token.emit(request_id, piece)
+        answer = "".join(pieces)
+        citations: list[dict[str, Any]] = []
+        if assistant is not None and prepared is not None:
+            citations = [hit.to_json() for hit in assistant.citations(prepared, answer)]
+        stats = completion.stats.to_json() if completion.stats is not None else {}
+        self.finished.emit(request_id, AnswerResult(answer, stats, citations))

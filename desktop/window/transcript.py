@@ -1,0 +1,294 @@
+"""The conversation as a column of cards: questions, answers with their sources, notices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.conversations import Message
+from desktop.export import citation_label
+
+RENDER_INTERVAL_MS = 40  # re-render streamed Markdown at most 25 times a second
+
+
+def markdown_label(text: str = "") -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.MarkdownText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setOpenExternalLinks(False)  # a model's link is never followed: Enclave stays offline
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    label.setText(text)
+    return label
+
+
+def _card(object_name: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName(object_name)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(16, 12, 16, 12)
+    layout.setSpacing(8)
+    return frame, layout
+
+
+def _muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("muted")
+    label.setWordWrap(True)
+    return label
+
+
+class QuestionCard(QFrame):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.setObjectName("userMessage")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        self.body = QLabel(text)
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.body)
+
+
+class CitationButton(QPushButton):
+    def __init__(self, number: int, citation: dict[str, Any]) -> None:
+        passage = " ".join(str(citation.get("text", "")).split())
+        if len(passage) > 110:
+            passage = passage[:107].rstrip() + "…"
+        super().__init__(f"[{number}]  {citation_label(citation)}  —  “{passage}”")
+        self.setObjectName("citation")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(f"{citation.get('source', '')}\nClick to see the passage in its page.")
+        self.citation = citation
+
+
+class AnswerCard(QFrame):
+    """One answer: streams in, then shows its sources and a Copy button."""
+
+    citation_clicked = Signal(dict)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("answerCard")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        self.status = _muted("Thinking…")
+        self.body = markdown_label()
+        self.body.hide()
+        self.sources = QVBoxLayout()
+        self.sources.setSpacing(4)
+        self.footer = QHBoxLayout()
+        self.details = _muted("")
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy answer")
+        self.copy_button.setToolTip("Copy this answer (Markdown) to the clipboard")
+        self.copy_button.clicked.connect(self.copy)
+        self.copy_button.hide()
+        self.footer.addWidget(self.details, 1)
+        self.footer.addWidget(self.copy_button)
+        layout.addWidget(self.status)
+        layout.addWidget(self.body)
+        layout.addLayout(self.sources)
+        layout.addLayout(self.footer)
+        self.text = ""
+        self.citations: list[dict[str, Any]] = []
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_INTERVAL_MS)
+        self._render_timer.timeout.connect(self._render)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def append(self, piece: str) -> None:
+        if not self.text:
+            self.set_status("")
+            self.body.show()
+        self.text += piece
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _render(self) -> None:
+        self.body.setText(self.text)
+
+    def finish(self, text: str, stats: dict[str, Any], citations: list[dict[str, Any]],
+               note: str = "") -> None:
+        self._render_timer.stop()
+        self.text = text
+        self.body.setText(text if text.strip() else "*(The model gave no answer.)*")
+        self.body.show()
+        self.set_status("")
+        self.set_citations(citations)
+        parts = []
+        if stats.get("cancelled"):
+            parts.append("Stopped")
+        if note:
+            parts.append(note)
+        if stats.get("completion_tokens"):
+            parts.append(f"{stats['completion_tokens']} tokens in {stats.get('seconds', 0):.1f} s")
+        self.details.setText(" · ".join(parts))
+        self.copy_button.setVisible(bool(text.strip()))
+
+    def set_citations(self, citations: list[dict[str, Any]]) -> None:
+        self.citations = list(citations)
+        if not citations:
+            return
+        self.sources.addWidget(_muted("Sources"))
+        for number, citation in enumerate(citations, start=1):
+            button = CitationButton(number, citation)
+            button.clicked.connect(lambda _=False, c=citation: self.citation_clicked.emit(c))
+            self.sources.addWidget(button)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text)
+        self.copy_button.setText("Copied")
+        QTimer.singleShot(1500, self, lambda: self.copy_button.setText("Copy answer"))
+
+
+class NoticeCard(QFrame):
+    """A refusal ('not in your documents') or an error: never dressed up as an answer."""
+
+    def __init__(self, kind: str, title: str, text: str) -> None:
+        super().__init__()
+        self.setObjectName("refusalNotice" if kind == "refusal" else "errorNotice")
+        self.kind = kind
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        heading = QLabel(title)
+        heading.setStyleSheet("font-weight: 600;")
+        self.body = QLabel(text)
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(heading)
+        layout.addWidget(self.body)
+
+
+class EmptyState(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("emptyState")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(40, 60, 40, 40)
+        layout.setSpacing(12)
+        title = QLabel("Ask a question about your documents")
+        title.setObjectName("emptyTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        steps = QLabel(
+            "1.  Add documents on the right: <b>Add files…</b>, <b>Add folder…</b>, or drag "
+            "them onto the window.<br>"
+            "2.  Type your question below and press <b>Ctrl+Enter</b>.<br>"
+            "3.  Click a source under the answer to read the passage in its page.<br><br>"
+            "Everything stays on this computer.")
+        steps.setObjectName("muted")
+        steps.setWordWrap(True)
+        steps.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(steps)
+        layout.addStretch(2)
+
+
+class Transcript(QScrollArea):
+    citation_clicked = Signal(dict)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("transcript")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("transcriptBody")
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(28, 20, 28, 20)
+        self._layout.setSpacing(14)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        self.empty_state = EmptyState()
+        self._layout.insertWidget(0, self.empty_state)
+        self.verticalScrollBar().rangeChanged.connect(self._follow)
+        self._at_bottom = True
+        self.verticalScrollBar().valueChanged.connect(self._track)
+
+    def _track(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._at_bottom = value >= bar.maximum() - 24
+
+    def _follow(self, _min: int, maximum: int) -> None:
+        if self._at_bottom:  # keep the streaming answer in view unless the reader scrolled up
+            self.verticalScrollBar().setValue(maximum)
+
+    def cards(self) -> list[QWidget]:
+        found = []
+        for i in range(self._layout.count()):
+            widget = self._layout.itemAt(i).widget()
+            if widget is not None and widget is not self.empty_state:
+                found.append(widget)
+        return found
+
+    def clear(self) -> None:
+        for card in self.cards():
+            self._layout.removeWidget(card)
+            card.deleteLater()
+        self.empty_state.show()
+        self._at_bottom = True
+
+    def _add(self, card: QWidget) -> None:
+        self.empty_state.hide()
+        self._layout.insertWidget(self._layout.count() - 1, card)
+        self._at_bottom = True
+
+    def remove(self, card: QWidget) -> None:
+        self._layout.removeWidget(card)
+        card.deleteLater()
+        if not self.cards():
+            self.empty_state.show()
+
+    def add_question(self, text: str) -> QuestionCard:
+        card = QuestionCard(text)
+        self._add(card)
+        return card
+
+    def add_answer(self) -> AnswerCard:
+        card = AnswerCard()
+        card.citation_clicked.connect(self.citation_clicked)
+        self._add(card)
+        return card
+
+    def add_notice(self, kind: str, title: str, text: str) -> NoticeCard:
+        card = NoticeCard(kind, title, text)
+        self._add(card)
+        return card
+
+    def show_messages(self, messages: list[Message]) -> None:
+        self.clear()
+        for message in messages:
+            if message.role == "user":
+                self.add_question(message.content)
+            elif message.refused:
+                self.add_notice("refusal", "Not in your documents", message.content)
+            else:
+                card = self.add_answer()
+                note = "Answered from the model alone" if message.stats.get("model_only") else ""
+                card.finish(message.content, message.stats, message.citations, note)
+
+
+def source_name(citation: dict[str, Any]) -> str:
+    return Path(str(citation.get("source", ""))).name
