@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,19 @@ def register(commands: Any) -> None:
         "verify-egress",
         help="prove that a full workflow makes no network connection (exit 0 PASS, 1 FAIL)")
     p.add_argument("--report", type=Path, default=None, metavar="FILE",
-                   help="write the JSON report to FILE and a readable page next to it (.md)")
+                   help="write the JSON report to FILE, a readable page next to it (.md) and "
+                        "the raw traces (FILE's name + .traces/)")
+    p.add_argument("--max-tokens", type=int, default=16, metavar="N",
+                   help="answer length for the ask steps (default: 16, enough to exercise it)")
+    p.add_argument("--window-seconds", type=float, default=15.0, metavar="S",
+                   help="how long the window stays open before it is closed (default: 15)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from desktop.egress_check.command import verify_egress
 
+    if args.max_tokens < 1 or args.window_seconds <= 0:
+        print("enclave: --max-tokens and --window-seconds must be positive.", file=sys.stderr)
+        return 2
     return verify_egress(settings, args)
