@@ -45,8 +45,10 @@ _KEYWORD = re.compile(
 # Outer to inner; schedules and annexes sit beside parts, at the top.
 _KEYWORD_LEVEL = {"part": 1, "schedule": 1, "annex": 1, "appendix": 1, "exhibit": 1,
                   "chapter": 2, "article": 3, "section": 4, "§": 4, "clause": 5}
-_CAPS_LEVEL = 8  # an ALL-CAPS heading sits inside keyword headings, outside numbered ones
 _NUMBERED_BASE = 10  # "4" is level 11, "4.2" is level 12
+# An ALL-CAPS heading ranks with "4 Termination": the next top-level number closes it, so a
+# document's title or a stray caps line does not become the parent of every later section.
+_CAPS_LEVEL = _NUMBERED_BASE + 1
 # "4.2 Notice ........ 12" is a table-of-contents entry, not the section itself.
 _TOC_LEADER = re.compile(r"(\.\s?){4,}|…{2,}|_{4,}")
 # A contents page is no chapter: the first real heading after it closes it.

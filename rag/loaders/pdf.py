@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections import Counter
 from pathlib import Path
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
+from rag.loaders.page_furniture import without_page_furniture
 from rag.loaders.reading import read_file_bytes, sha256_of
 from rag.loaders.text import title_from_text
 from rag.text_cleaning import clean_text
@@ -42,7 +42,7 @@ class PdfLoader:
         if not raw_pages:
             raise UnreadableDocument(path, "PDF has no pages")
         texts = [_page_text(page) for page in raw_pages]
-        texts = _without_running_headers(texts)
+        texts = without_page_furniture(texts)
         if not any(t.strip() for t in texts):
             raise UnreadableDocument(path, _NO_TEXT)
         pages = [Page(number, text) for number, text in enumerate(texts, start=1)]
@@ -84,42 +84,3 @@ def _metadata_title(reader: object) -> str:
         return ""
     title = clean_text(str(title or "")).strip()
     return "" if not title or _USELESS_TITLE.match(title) else title
-
-
-_DIGITS = re.compile(r"\d+")
-_PAGE_NUMBER_LINE = re.compile(
-    r"^(page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE
-)
-
-
-def _without_running_headers(texts: list[str]) -> list[str]:
-    """Drop page numbers and lines repeated at the top or bottom of most pages.
-
-    They are printed furniture, not content: left in, "CONFIDENTIAL" or "Page 3 of 9"
-    would be read as headings and glued into passages.
-    """
-    edges = [_edge_lines(t) for t in texts]
-    counts = Counter(key for lines in edges for key in {_DIGITS.sub("#", line) for line in lines})
-    repeated = {key for key, n in counts.items() if len(texts) >= 3 and n >= 0.6 * len(texts)}
-    cleaned = []
-    for text, edge in zip(texts, edges, strict=True):
-        lines = text.split("\n")
-        drop = {line for line in edge
-                if _DIGITS.sub("#", line) in repeated or _PAGE_NUMBER_LINE.match(line)}
-        first, last = _edge_span(lines)
-        kept = [line for i, line in enumerate(lines)
-                if not ((i in first or i in last) and line.strip() in drop)]
-        # Repeated furniture never takes a page's only words with it.
-        cleaned.append("\n".join(kept).strip("\n") if any(k.strip() for k in kept) else text)
-    return cleaned
-
-
-def _edge_span(lines: list[str]) -> tuple[set[int], set[int]]:
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    return set(filled[:2]), set(filled[-2:])
-
-
-def _edge_lines(text: str) -> list[str]:
-    lines = text.split("\n")
-    first, last = _edge_span(lines)
-    return [lines[i].strip() for i in sorted(first | last)]

@@ -69,11 +69,11 @@ def test_passage_section_is_the_heading_path_across_pages(
     contract_passages: list[Passage],
 ) -> None:
     notice = _passage_with(contract_passages, "90 days' written notice")
-    assert notice.section == "SERVICES AGREEMENT > 4 Termination > 4.2 Notice"
+    assert notice.section == "4 Termination > 4.2 Notice"
     levels = _passage_with(contract_passages, "99.9% in each calendar month")
-    assert levels.section == "SERVICES AGREEMENT > 2 Services > 2.2 Service levels"
+    assert levels.section == "2 Services > 2.2 Service levels"
     fees = _passage_with(contract_passages, "within 30 days of each invoice")
-    assert fees.section == "SERVICES AGREEMENT > 3 Fees"
+    assert fees.section == "3 Fees"
 
 
 def test_passage_stands_alone_and_can_be_quoted(contract_passages: list[Passage]) -> None:
@@ -83,7 +83,7 @@ def test_passage_stands_alone_and_can_be_quoted(contract_passages: list[Passage]
     assert "Either party may terminate for convenience on 90 days' written notice." in notice.text
     assert notice.title == "Master Services Agreement"
     assert notice.metadata["context"] == (
-        "Master Services Agreement > SERVICES AGREEMENT > 4 Termination > 4.2 Notice"
+        "Master Services Agreement > 4 Termination > 4.2 Notice"
     )
     assert notice.source.endswith("msa.pdf")
 

@@ -199,3 +199,22 @@ def test_supported_suffixes() -> None:
     assert is_supported("notes.md")
     assert not is_supported(Path("photo.jpg"))
     assert not is_supported(Path("Makefile"))
+
+
+def test_pdf_chapter_running_heads_with_page_numbers_are_not_content(tmp_path: Path) -> None:
+    # A cover page, then chapters of two pages; the printed page number is one less than
+    # the PDF's, and each chapter's running head appears on only two pages.
+    chapters = ["Definitions", "Definitions", "Rent", "Rent", "Termination", "Termination"]
+    bodies = [f"Body of page {n} about {chapter.lower()}." for n, chapter in
+              enumerate(chapters, start=2)]
+    pages = ["LEASE\nPrepared for the parties."] + [
+        f"Chapter {n // 2}: {chapter} {n - 1}\n{body}"
+        for n, (chapter, body) in enumerate(zip(chapters, bodies, strict=True), start=2)
+    ]
+    pages[3] += "\nSchedule 3"  # a real heading that happens to end in the page number
+
+    doc = load_document(make_pdf(tmp_path / "book.pdf", pages))
+
+    assert [page.text for page in doc.pages[1:]] == [
+        bodies[0], bodies[1], bodies[2] + "\nSchedule 3", *bodies[3:]
+    ]
