@@ -58,14 +58,18 @@ _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 12
 
 
-def detect_heading(line: str) -> Heading | None:
-    """The heading a single (stripped) line is, or None for ordinary text."""
+def detect_heading(line: str, markdown: bool = True) -> Heading | None:
+    """The heading a single (stripped) line is, or None for ordinary text.
+
+    ``markdown=False`` for text extracted from PDFs, where a line starting with "#" is a
+    comment or a number sign, never a heading mark.
+    """
     line = line.strip()
     if not line or len(line) > _MAX_HEADING_CHARS + 10 or _TOC_LEADER.search(line):
         return None
     if _CONTENTS.match(line.lstrip("#").strip()):
         return Heading(line.lstrip("#").strip(), _INNERMOST)
-    if m := _MARKDOWN.match(line):
+    if markdown and (m := _MARKDOWN.match(line)):
         return Heading(m.group(2).strip(), len(m.group(1)))
     if m := _KEYWORD.match(line):
         rest = m.group(3).strip()
@@ -116,7 +120,7 @@ class _Block:
     heading: Heading | None = None
 
 
-def _page_blocks(text: str) -> Iterator[_Block]:
+def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     # A "short" line ends a paragraph: wrapped text fills the line, the last line does not.
     lengths = sorted(len(line) for line in lines if line)
@@ -136,7 +140,9 @@ def _page_blocks(text: str) -> Iterator[_Block]:
             yield from flush()
             i += 1
             continue
-        if _SETEXT_UNDERLINE.match(next_line) and len(next_line) >= 3 and not paragraph:
+        if markdown and _SETEXT_UNDERLINE.match(next_line) and len(next_line) >= 3 and (
+            not paragraph
+        ):
             yield _Block("heading", line, Heading(line, 1 if next_line[0] == "=" else 2))
             i += 2
             continue
@@ -145,7 +151,7 @@ def _page_blocks(text: str) -> Iterator[_Block]:
         continues = bool(paragraph) and not paragraph[-1].endswith(_ENDS_SENTENCE) and (
             len(paragraph[-1]) >= 0.75 * full_width
         )
-        heading = None if continues else detect_heading(line)
+        heading = None if continues else detect_heading(line, markdown)
         if heading is not None:
             yield from flush()
             if _is_bare_keyword(heading) and next_line and _is_title_line(next_line):
@@ -333,7 +339,7 @@ def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> l
     builder = _PassageBuilder(doc, max_chars)
     for page in doc.pages:
         builder.page = page.number
-        for block in _page_blocks(page.text):
+        for block in _page_blocks(page.text, markdown=doc.format != "pdf"):
             if block.heading is not None:
                 builder.open_section(block.heading)
             else:
