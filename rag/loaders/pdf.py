@@ -16,6 +16,9 @@ from rag.text_cleaning import clean_text
 _NO_TEXT = "no text layer (scanned?)"
 _DAMAGED = "damaged or incomplete PDF (its structure could not be read)"
 _PASSWORD = "password-protected"
+# AES needs the optional `cryptography` package, which Enclave does not ship.
+_CANNOT_DECRYPT = ("encrypted in a way Enclave cannot open (AES); save an unprotected copy "
+                   "and add that")
 # Titles some PDF writers put in the metadata that say nothing about the document.
 _USELESS_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|\(anonymous\))$", re.I)
 
@@ -28,6 +31,7 @@ class PdfLoader:
 
     def parse(self, path: Path, data: bytes) -> LoadedDocument:
         from pypdf import PdfReader  # pypdf is light, but only ingestion needs it
+        from pypdf.errors import DependencyError
 
         # pypdf logs every repair it makes on a damaged file; the user gets our one line.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -37,6 +41,8 @@ class PdfLoader:
             raw_pages = list(reader.pages)
         except UnreadableDocument:
             raise
+        except DependencyError:  # pypdf tries the empty password while opening the file
+            raise UnreadableDocument(path, _CANNOT_DECRYPT) from None
         except Exception:
             raise UnreadableDocument(path, _DAMAGED) from None
         if not raw_pages:
@@ -59,10 +65,13 @@ def _unlock(path: Path, reader: object) -> None:
     """Open an encrypted PDF with the empty user password, as PDF viewers do."""
     if not getattr(reader, "is_encrypted", False):
         return
+    from pypdf.errors import DependencyError
+
     try:
         opened = reader.decrypt("")  # type: ignore[attr-defined]
+    except DependencyError:
+        raise UnreadableDocument(path, _CANNOT_DECRYPT) from None
     except Exception:
-        # e.g. AES without the optional crypto library: we cannot open it either way.
         raise UnreadableDocument(path, _PASSWORD) from None
     if not opened:
         raise UnreadableDocument(path, _PASSWORD)

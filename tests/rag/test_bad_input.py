@@ -228,3 +228,25 @@ def test_good_files_beside_bad_ones_still_load(tmp_path: Path) -> None:
         "scan.pdf": "no text layer (scanned?)",
     }
     assert loaded["lease.pdf"].pages[1].text == "Notice is two months."
+
+
+def test_pdf_encrypted_with_aes_is_not_called_damaged(tmp_path: Path) -> None:
+    # pypdf can only write AES with the optional `cryptography` package, which Enclave does
+    # not ship; so declare AES-256 encryption (V5/R6) in the trailer of a real PDF.
+    data = make_pdf(tmp_path / "plain.pdf", ["Bank statement."]).read_bytes()
+    encrypt = (
+        b"<< /Filter /Standard /V 5 /R 6 /Length 256 /P -4 /O <" + b"00" * 48 + b"> /U <"
+        + b"00" * 48 + b"> /OE <" + b"00" * 32 + b"> /UE <" + b"00" * 32 + b"> /Perms <"
+        + b"00" * 16 + b"> /CF << /StdCF << /CFM /AESV3 /AuthEvent /DocOpen /Length 32 >> >>"
+        b" /StmF /StdCF /StrF /StdCF >>"
+    )
+    file_id = b"<00112233445566778899aabbccddeeff>"
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(data.replace(
+        b"trailer\n<<", b"trailer\n<< /Encrypt " + encrypt + b" /ID [" + file_id + file_id + b"]"
+    ))
+
+    assert _reason(path) in (
+        "encrypted in a way Enclave cannot open (AES); save an unprotected copy and add that",
+        "password-protected",  # where `cryptography` is installed, the empty password fails
+    )
