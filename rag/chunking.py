@@ -92,8 +92,9 @@ def _looks_like_title(text: str) -> bool:
         return False
     if not text[0].isupper() and not text[0].isdigit() and text[0] not in "\"'(“":
         return False
-    # A sentence ends with punctuation; a title usually does not (short ones may: "Notice.").
-    return not (text[-1] in ".;,:" and (len(words) > 4 or text[-1] != "."))
+    # A sentence ends with punctuation; a title does not, except a one-word "Notice.":
+    # "1. Pay the rent." is a list item.
+    return text[-1] not in ".;,:!?" or (text[-1] == "." and len(words) == 1)
 
 
 def _is_caps_heading(line: str) -> bool:

@@ -143,19 +143,31 @@ def make_encrypted_pdf(path: Path, pages: list[str], user_password: str = "secre
     return path
 
 
-def make_docx(path: Path, blocks: list[tuple[str, str]], title: str | None = None) -> Path:
-    """A real .docx. Blocks are ("heading1" | "heading2" | "heading3" | "paragraph" | "table",
-    text); a table's text has rows on lines and cells separated by "|"."""
+def make_docx(path: Path, blocks: list[tuple[str, str]], title: str | None = None,
+              numbered_headings: bool = False) -> Path:
+    """A real .docx. Blocks are (kind, text) with kind one of "heading1" | "heading2" |
+    "heading3" | "paragraph" | "numbered" (Word's List Number style) | "bullet" | "table";
+    a table's text has rows on lines and cells separated by "|".
+
+    ``numbered_headings`` numbers Heading 1-3 automatically ("4", "4.2", "4.2.1") the way
+    legal templates do: the numbers are not in the paragraphs' text, only in numbering.xml.
+    """
     import docx
 
     document = docx.Document()
     if title is not None:
         document.core_properties.title = title
+    if numbered_headings:
+        _number_headings(document)
     for kind, text in blocks:
         if kind.startswith("heading"):
             document.add_heading(text, level=int(kind[len("heading"):] or 1))
         elif kind == "paragraph":
             document.add_paragraph(text)
+        elif kind == "numbered":
+            document.add_paragraph(text, style="List Number")
+        elif kind == "bullet":
+            document.add_paragraph(text, style="List Bullet")
         elif kind == "table":
             rows = [row.split("|") for row in text.split("\n")]
             table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
@@ -167,6 +179,35 @@ def make_docx(path: Path, blocks: list[tuple[str, str]], title: str | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
     return path
+
+
+def _number_headings(document: object) -> None:
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    numbering = document.part.numbering_part.element  # type: ignore[attr-defined]
+    levels = "".join(
+        f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:pStyle w:val="Heading{i + 1}"/>'
+        f'<w:lvlText w:val="{".".join(f"%{k + 1}" for k in range(i + 1))}"/></w:lvl>'
+        for i in range(3)
+    )
+    abstract = parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">{levels}</w:abstractNum>'
+    )
+    num = parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
+    first_num = numbering.find(num.tag)
+    if first_num is not None:  # abstract definitions must come before any w:num
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    numbering.append(num)
+    for level in range(3):
+        style = document.styles[f"Heading {level + 1}"]  # type: ignore[attr-defined]
+        ppr = style.element.get_or_add_pPr()
+        ppr.insert(0, parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'
+        ))
 
 
 def make_html(path: Path, title: str, body_html: str, encoding: str = "utf-8") -> Path:

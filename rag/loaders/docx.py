@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
+from rag.loaders.docx_numbering import ListNumbering
 from rag.loaders.reading import read_file_bytes, sha256_of
 from rag.text_cleaning import clean_text
 
@@ -71,21 +72,25 @@ def _lines(document: Any) -> Iterator[str]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    numbering = ListNumbering(document)
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            yield _paragraph_line(Paragraph(child, document))
+            yield _paragraph_line(Paragraph(child, document), numbering.label(child))
             yield ""  # each Word paragraph is a paragraph
         elif tag == "tbl":
             yield from _table_lines(Table(child, document))
             yield ""
 
 
-def _paragraph_line(paragraph: Any) -> str:
+def _paragraph_line(paragraph: Any, number: str) -> str:
+    """The paragraph as one line, with Word's automatic number ("4.2") in front of it."""
     text = (paragraph.text or "").strip()
     if not text:
         return ""
+    if number:
+        text = f"{number} {text}"
     style = getattr(getattr(paragraph, "style", None), "name", "") or ""
     if style.lower() == "title":
         return f"# {text}"

@@ -261,3 +261,23 @@ def test_hash_lines_in_a_pdf_are_not_markdown_headings(tmp_path: Path) -> None:
     ])
     passages = chunk_document(load_document(pdf))
     assert {p.section for p in passages} == {"2 Configuration"}
+
+
+def test_word_numbered_clauses_give_the_section_path_and_stay_with_their_text(
+    tmp_path: Path,
+) -> None:
+    docx = make_docx(tmp_path / "lease.docx", [
+        ("heading1", "Termination"),
+        ("heading2", "Notice"),
+        ("paragraph", "Either party may end the lease with notice."),
+        ("numbered", "Notice must be in writing."),
+        ("numbered", "Notice must be signed."),
+        ("heading2", "Effect"),
+        ("paragraph", "Keys are returned on the last day."),
+    ], numbered_headings=True)
+    passages = chunk_document(load_document(docx))
+
+    signed = _passage_with(passages, "2. Notice must be signed.")
+    assert signed.section == "1 Termination > 1.1 Notice"
+    assert signed.text.startswith("1 Termination\n1.1 Notice\nEither party")
+    assert _passage_with(passages, "Keys are returned").section == "1 Termination > 1.2 Effect"

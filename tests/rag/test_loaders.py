@@ -218,3 +218,40 @@ def test_pdf_chapter_running_heads_with_page_numbers_are_not_content(tmp_path: P
     assert [page.text for page in doc.pages[1:]] == [
         bodies[0], bodies[1], bodies[2] + "\nSchedule 3", *bodies[3:]
     ]
+
+
+def test_docx_automatic_heading_numbers_are_shown_as_in_word(tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "msa.docx", [
+        ("heading1", "Definitions"),
+        ("paragraph", "Words have the meanings given here."),
+        ("heading1", "Termination"),
+        ("heading2", "Term"),
+        ("paragraph", "Three years."),
+        ("heading2", "Notice"),
+        ("paragraph", "Ninety days in writing."),
+        ("heading3", "Form of notice"),
+        ("paragraph", "By registered letter."),
+    ], numbered_headings=True)
+
+    lines = load_document(docx).pages[0].text.split("\n")
+
+    assert "# 1 Definitions" in lines
+    assert "# 2 Termination" in lines
+    assert "## 2.1 Term" in lines
+    assert "## 2.2 Notice" in lines
+    assert "### 2.2.1 Form of notice" in lines
+
+
+def test_docx_numbered_list_items_keep_their_numbers(tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "duties.docx", [
+        ("paragraph", "The Tenant shall:"),
+        ("numbered", "pay the rent on time;"),
+        ("numbered", "keep the premises clean;"),
+        ("bullet", "a bullet has no number"),
+        ("numbered", "allow inspections."),
+    ])
+    lines = load_document(docx).pages[0].text.split("\n")
+    assert "1. pay the rent on time;" in lines
+    assert "2. keep the premises clean;" in lines
+    assert "a bullet has no number" in lines
+    assert "3. allow inspections." in lines
