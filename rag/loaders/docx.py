@@ -67,31 +67,45 @@ def _check_archive(path: Path, data: bytes) -> None:
         raise UnreadableDocument(path, "too large once unpacked (over 500 MB of content)")
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Subtrees whose text is not what the reader sees: tracked deletions, moved-away text, and
+# the legacy copy of a drawing that Word stores beside the modern one.
+_HIDDEN = frozenset({f"{_W}del", f"{_W}moveFrom",
+                     "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"})
+
+
 def _lines(document: Any) -> Iterator[str]:
     """Lines of text in document order: "# Heading", paragraphs, "| cell | cell |" rows."""
+    numbering = ListNumbering(document)
+    yield from _block_lines(document.element.body, document, numbering)
+
+
+def _block_lines(container: Any, document: Any, numbering: ListNumbering) -> Iterator[str]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    numbering = ListNumbering(document)
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
+    for child in container.iterchildren():
+        if child.tag == f"{_W}p":
             yield _paragraph_line(Paragraph(child, document), numbering.label(child))
             yield ""  # each Word paragraph is a paragraph
-        elif tag == "tbl":
+        elif child.tag == f"{_W}tbl":
             yield from _table_lines(Table(child, document))
             yield ""
+        elif child.tag in (f"{_W}sdt", f"{_W}customXml", f"{_W}sdtContent"):
+            # Content controls and custom XML wrap ordinary paragraphs in many templates.
+            yield from _block_lines(child, document, numbering)
 
 
 def _paragraph_line(paragraph: Any, number: str) -> str:
     """The paragraph as one line, with Word's automatic number ("4.2") in front of it."""
-    text = (paragraph.text or "").strip()
+    style = getattr(getattr(paragraph, "style", None), "name", "") or ""
+    if style.lower().startswith("toc"):
+        return ""  # a table-of-contents entry repeats a heading and adds a page number
+    text = " ".join(_visible_text(paragraph._p).split())
     if not text:
         return ""
     if number:
         text = f"{number} {text}"
-    style = getattr(getattr(paragraph, "style", None), "name", "") or ""
     if style.lower() == "title":
         return f"# {text}"
     if m := _HEADING_STYLE.match(style):
@@ -99,12 +113,35 @@ def _paragraph_line(paragraph: Any, number: str) -> str:
     return text
 
 
+def _visible_text(element: Any) -> str:
+    """The text Word shows for a paragraph, including what python-docx's ``text`` misses:
+    tracked insertions, content controls, smart tags, fields and text boxes."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        for child in node.iterchildren():
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _HIDDEN:
+                continue
+            if tag == f"{_W}t":
+                parts.append(child.text or "")
+            elif tag in (f"{_W}tab", f"{_W}br", f"{_W}cr"):
+                parts.append(" ")
+            elif tag == f"{_W}noBreakHyphen":
+                parts.append("-")
+            else:
+                walk(child)
+
+    walk(element)
+    return "".join(parts)
+
+
 def _table_lines(table: Any) -> Iterator[str]:
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
-            text = " ".join(cell.text.split())
-            # Merged cells repeat the same cell object's text; keep it once.
+            text = " ".join(" ".join(_visible_text(p) for p in cell._tc.iter(f"{_W}p")).split())
+            # Merged cells repeat the same cell's text; keep it once.
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
         if cells:

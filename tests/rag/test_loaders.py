@@ -255,3 +255,35 @@ def test_docx_numbered_list_items_keep_their_numbers(tmp_path: Path) -> None:
     assert "2. keep the premises clean;" in lines
     assert "a bullet has no number" in lines
     assert "3. allow inspections." in lines
+
+
+def test_docx_reads_what_word_shows_not_what_python_docx_text_sees(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    body = document.element.body
+    w = nsdecls("w")
+    for xml in (
+        # a tracked change: "sixty" was replaced by "ninety"
+        f'<w:p {w}><w:r><w:t xml:space="preserve">Notice period: </w:t></w:r>'
+        f'<w:del w:id="1" w:author="A"><w:r><w:delText>sixty</w:delText></w:r></w:del>'
+        f'<w:ins w:id="2" w:author="A"><w:r><w:t>ninety</w:t></w:r></w:ins>'
+        f'<w:r><w:t xml:space="preserve"> days.</w:t></w:r></w:p>',
+        # a content control holding the party's name, as templates do
+        f'<w:p {w}><w:r><w:t xml:space="preserve">Landlord: </w:t></w:r><w:sdt><w:sdtContent>'
+        f'<w:r><w:t>Acme Properties SA</w:t></w:r></w:sdtContent></w:sdt></w:p>',
+        # a block-level content control around a whole paragraph
+        f'<w:sdt {w}><w:sdtContent><w:p><w:r><w:t>Governed by Swiss law.</w:t></w:r></w:p>'
+        f'</w:sdtContent></w:sdt>',
+    ):
+        body.insert(len(body) - 1, parse_xml(xml))  # before the final w:sectPr
+    path = tmp_path / "tracked.docx"
+    document.save(str(path))
+
+    lines = load_document(path).pages[0].text.split("\n")
+
+    assert "Notice period: ninety days." in lines
+    assert "Landlord: Acme Properties SA" in lines
+    assert "Governed by Swiss law." in lines
