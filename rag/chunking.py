@@ -186,10 +186,20 @@ def _is_title_line(line: str) -> bool:
 
 
 def _join_lines(lines: list[str]) -> str:
-    # Markdown table rows stay rows; wrapped prose becomes one line again.
+    """Wrapped prose becomes one line again; Markdown table rows stay rows.
+
+    A line that ends in a hyphen before a lower-case word ("self-" / "employed") is joined
+    without a space: in word-processor PDFs that hyphen belongs to a compound word.
+    """
     if lines[0].startswith("|"):
         return "\n".join(lines)
-    return " ".join(lines)
+    joined = lines[0]
+    for line in lines[1:]:
+        if joined.endswith("-") and joined[-2:-1].isalpha() and line[:1].islower():
+            joined += line
+        else:
+            joined += " " + line
+    return joined
 
 
 # --- paragraphs to passages -----------------------------------------------------------------

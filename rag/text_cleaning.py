@@ -29,6 +29,8 @@ def clean_text(text: str) -> str:
     """Normalise line breaks; strip control characters and non-prose runs; keep the words."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    # A soft hyphen where a line was broken marks one word split in two: join it.
+    text = re.sub(r"\u00ad[ \t]*\n[ \t]*", "", text)
     text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
     text = _CONTROL.sub("", text)
     text = _NOT_PROSE.sub("", text)

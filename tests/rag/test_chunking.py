@@ -9,6 +9,7 @@ import pytest
 from rag.chunking import chunk_document, detect_heading, split_long_text
 from rag.documents import LoadedDocument, Page, Passage
 from rag.loaders import load_document
+from rag.text_cleaning import clean_text
 from tests.factories import make_docx, make_pdf
 
 
@@ -281,3 +282,9 @@ def test_word_numbered_clauses_give_the_section_path_and_stay_with_their_text(
     assert signed.section == "1 Termination > 1.1 Notice"
     assert signed.text.startswith("1 Termination\n1.1 Notice\nEither party")
     assert _passage_with(passages, "Keys are returned").section == "1 Termination > 1.2 Effect"
+
+
+def test_words_broken_across_lines_are_whole_again_in_the_passage() -> None:
+    extracted = clean_text("The tenant is self-\nemployed and the lease termi\u00ad\nnates in May.")
+    passage = chunk_document(_doc(extracted))[0]
+    assert passage.text == "The tenant is self-employed and the lease terminates in May."
