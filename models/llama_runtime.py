@@ -22,6 +22,7 @@ from models.chat_model import Cancel, ChatMessage, GenerationStats
 from models.context_fit import fit_messages
 from models.errors import ModelError
 from models.gguf_metadata import GGUFFormatError, read_metadata
+from models.gpu_fit import FreeMemoryProbe, plan_for_model
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class LoadOptions:
     gpu_layers: int = -1
     threads: int | None = None
     seed: int = 0
+    # Where free GPU memory is read when gpu_layers is -1 (None: ask the driver; see gpu_fit).
+    free_gpu_memory: FreeMemoryProbe | None = None
 
 
 def compiled_backend() -> str:
@@ -246,8 +249,14 @@ def _load(path: Path, options: LoadOptions) -> tuple[Any, str, str | None]:
     import llama_cpp
 
     backend = compiled_backend()
-    wanted_gpu = options.gpu_layers != 0 and backend != "CPU"
-    attempts = [options.gpu_layers, 0] if wanted_gpu else [0]
+    gpu_layers, fit_note = options.gpu_layers, None
+    if gpu_layers == -1 and backend != "CPU":
+        plan = plan_for_model(path, options.context_size, backend, options.free_gpu_memory)
+        if plan is not None:  # None: memory unknown, offload all and rely on the fallback
+            gpu_layers, fit_note = plan.n_gpu_layers, plan.reason
+            log.info("GPU layers for %s: %s", path.name, plan.reason)
+    wanted_gpu = gpu_layers != 0 and backend != "CPU"
+    attempts = [gpu_layers, 0] if wanted_gpu else [0]
     last_error: Exception | None = None
     for layers in attempts:
         try:
@@ -264,7 +273,7 @@ def _load(path: Path, options: LoadOptions) -> tuple[Any, str, str | None]:
             last_error = exc
             log.warning("loading %s with %s GPU layers failed: %s", path.name, layers, exc)
             continue
-        reason = None
+        reason = fit_note if gpu_layers == 0 else None
         if wanted_gpu and layers == 0:
             reason = f"GPU offload failed ({last_error}); running on the CPU"
         return llama, (backend if layers != 0 else "CPU"), reason
