@@ -108,6 +108,7 @@ def _is_caps_heading(line: str) -> bool:
 
 # --- lines to paragraphs ------------------------------------------------------------------
 
+_CLAUSE_START = re.compile(r"^\d{1,3}(\.\d{1,3})+\.?\s+\S")  # "4.2 The Supplier shall..."
 _LIST_ITEM = re.compile(r"^([-*•▪◦‣–]|\(?[a-zA-Z0-9]{1,3}[.)])\s+")
 _SETEXT_UNDERLINE = re.compile(r"^(=+|-+)$")
 _SPACES = re.compile(r"[ \t]+")
@@ -153,6 +154,8 @@ def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
             len(paragraph[-1]) >= 0.75 * full_width
         )
         heading = None if continues else detect_heading(line, markdown)
+        if heading is not None and _runs_on(line, next_line, full_width):
+            heading = None
         if heading is not None:
             yield from flush()
             if _is_bare_keyword(heading) and next_line and _is_title_line(next_line):
@@ -161,7 +164,11 @@ def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
             yield _Block("heading", heading.text, heading)
             i += 1
             continue
-        if paragraph and (_LIST_ITEM.match(line) or line.startswith("|")):
+        if paragraph and (
+            _LIST_ITEM.match(line)
+            or line.startswith("|")
+            or (_CLAUSE_START.match(line) and paragraph[-1].endswith(_ENDS_SENTENCE))
+        ):
             yield from flush()
         paragraph.append(line)
         if line.startswith("|") or (
@@ -170,6 +177,16 @@ def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
             yield from flush()
         i += 1
     yield from flush()
+
+
+def _runs_on(line: str, next_line: str, full_width: int) -> bool:
+    """Whether ``line`` is the first line of a wrapped sentence rather than a heading: the
+    next line carries on in lower case, or this line fills the width like wrapped prose."""
+    if not next_line or line.startswith("#"):
+        return False
+    if next_line[0].islower():
+        return True
+    return len(line) >= 60 and len(line) >= 0.9 * full_width and detect_heading(next_line) is None
 
 
 def _is_bare_keyword(heading: Heading) -> bool:

@@ -288,3 +288,15 @@ def test_words_broken_across_lines_are_whole_again_in_the_passage() -> None:
     extracted = clean_text("The tenant is self-\nemployed and the lease termi\u00ad\nnates in May.")
     passage = chunk_document(_doc(extracted))[0]
     assert passage.text == "The tenant is self-employed and the lease terminates in May."
+
+
+def test_a_numbered_clause_that_wraps_is_a_paragraph_not_a_heading(tmp_path: Path) -> None:
+    clause = ("4.2 Termination for convenience: either party may terminate this Agreement for "
+              "convenience by giving the other party not less than ninety days' written notice.")
+    pdf = make_pdf(tmp_path / "msa.pdf", [f"4. Termination\n{clause}\n4.3 Effect\nKeys back."])
+    passages = chunk_document(load_document(pdf))
+
+    convenience = _passage_with(passages, "ninety days' written notice")
+    assert convenience.section == "4. Termination"
+    assert clause in convenience.text
+    assert _passage_with(passages, "Keys back.").section == "4. Termination > 4.3 Effect"
