@@ -84,7 +84,7 @@ def build_project_wheel(project: Path, out: Path, work: Path, log: StepLog) -> P
     for name in ("pyproject.toml", "README.md"):
         if (project / name).is_file():
             shutil.copy2(project / name, source / name)
-    for package in ("desktop", "models", "rag", "installer"):
+    for package in project_packages(project):
         shutil.copytree(project / package, source / package, ignore=ignore)
     env = dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
     log(f"building the enclave wheel from {project}")
@@ -93,6 +93,16 @@ def build_project_wheel(project: Path, out: Path, work: Path, log: StepLog) -> P
     if not wheels:
         raise WheelhouseError("pip built no enclave wheel")
     return wheels[-1]
+
+
+def project_packages(project: Path) -> list[str]:
+    """The top-level packages pyproject.toml tells setuptools to include."""
+    import tomllib
+
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    find = data.get("tool", {}).get("setuptools", {}).get("packages", {}).get("find", {})
+    names = {pattern.split(".")[0].rstrip("*") for pattern in find.get("include", [])}
+    return sorted(n for n in names if (project / n / "__init__.py").is_file())
 
 
 def build_llama_wheel(backend: str, out: Path, log: StepLog, prebuilt: Path | None = None) -> Path:

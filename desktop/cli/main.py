@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         ask,
         audit_cmd,
         collections_cmd,
+        doctor_cmd,
         eval_cmd,
         ingest,
         models_cmd,
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Hidden: print the time from process start to the first paint of the window, then quit.
     parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (ask, models_cmd, audit_cmd, verify_egress_cmd):
+    for module in (ask, models_cmd, audit_cmd, verify_egress_cmd, doctor_cmd):
         module.register(commands)
     for module in (ingest, search, collections_cmd, eval_cmd):
         module.register(commands)

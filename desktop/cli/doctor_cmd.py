@@ -1,0 +1,48 @@
+"""``enclave doctor [--json]``: check this installation; exit 1 when anything fails."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from desktop.settings import Settings
+
+MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("doctor", help="check the installation and say how to fix problems")
+    p.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from desktop import egress_guard
+    from desktop.offline import FORCED
+    from installer.doctor import DoctorInputs, run_checks, worst
+
+    results = run_checks(DoctorInputs(
+        home=settings.home,
+        model_path=settings.model_path,
+        context_size=settings.context_size,
+        egress_guard_active=egress_guard.current() is not None,
+        forced_environment={name: value for name, (value, _why) in FORCED.items()},
+        environ=dict(os.environ),
+    ))
+    overall = worst(results)
+    if args.json:
+        print(json.dumps({"status": overall, "ok": overall != "fail",
+                          "checks": [r.to_json() for r in results]}, indent=2))
+    else:
+        for r in results:
+            print(f"{MARKS[r.status]} {r.name}: {r.message}")
+            if r.fix and r.status != "ok":
+                print(f"       fix: {r.fix}")
+        summary = {"ok": "All checks passed.",
+                   "warn": "Enclave works; the warnings above are worth a look.",
+                   "fail": "Enclave is not healthy: fix the failed checks above."}[overall]
+        print(summary, file=sys.stdout if overall != "fail" else sys.stderr)
+    return 1 if overall == "fail" else 0

