@@ -41,6 +41,9 @@ class Options:
     max_tokens: int = 16
     window_seconds: float = 15.0
     plant_leak: bool = False
+    # Only these workflow steps (by name); None: all. The canaries always run. A test seam too:
+    # it keeps the planted-leak test short.
+    steps: tuple[str, ...] | None = None
     base_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -54,10 +57,14 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
+def options_from(args: argparse.Namespace) -> Options:
+    return Options(report=args.report, max_tokens=args.max_tokens,
+                   window_seconds=args.window_seconds,
+                   plant_leak=os.environ.get(PLANT_LEAK_ENV) == "1")
+
+
 def verify_egress(settings: Settings, args: argparse.Namespace) -> int:
-    options = Options(report=args.report, max_tokens=args.max_tokens,
-                      window_seconds=args.window_seconds,
-                      plant_leak=os.environ.get(PLANT_LEAK_ENV) == "1")
+    options = options_from(args)
     result = run_verification(settings, options)
     print(report.summary_text(result))
     if options.report is not None:
@@ -118,8 +125,14 @@ def _chat_model(settings: Settings) -> Path | None:
         return None
 
 
-def preflight() -> tuple[list[Check], list[str] | None]:
-    """The checks on the tools; returns the namespace command prefix, or None if it cannot run."""
+@dataclass(frozen=True)
+class Isolation:
+    prefix: list[str]  # the unshare command line that opens the namespaces
+    seccomp: bool  # strace supports --seccomp-bpf
+
+
+def preflight() -> tuple[list[Check], Isolation | None]:
+    """The checks on the tools; returns how to isolate, or None if it cannot run here."""
     checks: list[Check] = []
     if not sys.platform.startswith("linux"):
         checks.append(Check("platform", "inconclusive",
@@ -145,6 +158,10 @@ def preflight() -> tuple[list[Check], list[str] | None]:
         return checks, None
     traced = subprocess.run(strace_argv("strace", Path(os.devnull), ["true"]),
                             capture_output=True, text=True)
+    seccomp = traced.returncode == 0
+    if not seccomp:  # an older strace: trace the slow way
+        traced = subprocess.run(strace_argv("strace", Path(os.devnull), ["true"], seccomp=False),
+                                capture_output=True, text=True)
     if traced.returncode != 0:
         checks.append(Check("tools", "inconclusive",
                             f"strace cannot trace here ({traced.stderr.strip()}); ptrace may be "
@@ -152,8 +169,9 @@ def preflight() -> tuple[list[Check], list[str] | None]:
         return checks, None
     checks.append(Check("tools", "pass",
                         f"strace at {shutil.which('strace')}, unshare at {shutil.which('unshare')}"
-                        f"{', as root' if os.geteuid() == 0 else ', in a user namespace'}"))
-    return checks, prefix
+                        f"{', as root' if os.geteuid() == 0 else ', in a user namespace'}"
+                        f"{'' if seccomp else ' (strace without --seccomp-bpf: slower)'}"))
+    return checks, Isolation(prefix, seccomp)
 
 
 def available_commands() -> list[str]:
@@ -168,7 +186,7 @@ def available_commands() -> list[str]:
 
 
 def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Options,
-                      isolation: list[str], workdir: Path, traces_dir: Path,
+                      isolation: Isolation, workdir: Path, traces_dir: Path,
                       model: Path | None) -> None:
     from desktop.egress_check.sample import write_sample_pdf
 
@@ -177,6 +195,9 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     sample = write_sample_pdf(workdir / "ward-protocol.pdf")
     steps = plan.build_workflow(available_commands(), sample, model, options.max_tokens,
                                 options.window_seconds, options.plant_leak)
+    if options.steps is not None:
+        steps = [s for s in steps if s.kind != "workflow" or s.name in options.steps
+                 or s.name.startswith("planted")]
     env = plan.hostile_environment(options.base_env, home, model)
     strace = shutil.which("strace") or "strace"
     runnable = [
@@ -188,8 +209,9 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     results_file = workdir / "results.json"
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps({"steps": runnable, "strace": strace,
+                                     "seccomp": isolation.seccomp,
                                      "results": str(results_file)}))
-    sandbox_argv = [*isolation, "--", sys.executable, "-m", "desktop.egress_check.sandbox",
+    sandbox_argv = [*isolation.prefix, "--", sys.executable, "-m", "desktop.egress_check.sandbox",
                     str(plan_file)]
     result["sandbox_command"] = sandbox_argv
     total = sum(s["timeout_s"] for s in runnable) + 120
@@ -208,7 +230,7 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     checks.extend(_step_checks(result["steps"]))
     result["checks"] = [c.to_json() for c in checks]
     result["verdict"] = _verdict(checks)
-    result["repeat_by_hand"] = report.hand_commands(isolation, strace)
+    result["repeat_by_hand"] = report.hand_commands(isolation.prefix, strace)
 
 
 def _slug(name: str) -> str:

@@ -29,9 +29,12 @@ DAEMON_DIRS = ("/run/nscd", "/var/run/nscd", "/run/systemd/resolve", "/run/dbus"
                "/var/lib/sss/pipes")
 
 
-def strace_argv(strace: str, trace_file: Path, argv: list[str]) -> list[str]:
-    return [strace, "-f", "-qq", "-s", "64", "-e", "signal=none", "-e", f"trace={TRACE_CALLS}",
-            "-o", str(trace_file), "--", *argv]
+def strace_argv(strace: str, trace_file: Path, argv: list[str], seccomp: bool = True) -> list[str]:
+    # --seccomp-bpf (strace >= 5.3) stops the tracee only on the traced calls: the same record,
+    # several times faster on a workflow that imports torch.
+    fast = ["--seccomp-bpf"] if seccomp else []
+    return [strace, "-f", *fast, "-qq", "-s", "64", "-e", "signal=none",
+            "-e", f"trace={TRACE_CALLS}", "-o", str(trace_file), "--", *argv]
 
 
 def bring_loopback_up() -> dict[str, Any]:
@@ -65,11 +68,11 @@ def network_interfaces() -> list[str]:
     return sorted(line.split(":", 1)[0].strip() for line in lines if ":" in line)
 
 
-def run_step(step: dict[str, Any], strace: str) -> dict[str, Any]:
+def run_step(step: dict[str, Any], strace: str, seccomp: bool) -> dict[str, Any]:
     out_dir = Path(step["dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     trace_file = out_dir / "strace.txt"
-    argv = strace_argv(strace, trace_file, step["argv"])
+    argv = strace_argv(strace, trace_file, step["argv"], seccomp)
     started = time.monotonic()
     result: dict[str, Any] = {"name": step["name"], "command": argv, "trace": str(trace_file),
                               "timed_out": False, "closed_by_verifier": False}
@@ -108,7 +111,7 @@ def main(argv: list[str]) -> int:
         "steps": [],
     }
     for step in plan["steps"]:
-        report["steps"].append(run_step(step, plan["strace"]))
+        report["steps"].append(run_step(step, plan["strace"], plan["seccomp"]))
         Path(plan["results"]).write_text(json.dumps(report, indent=1))  # survive a later hang
     Path(plan["results"]).write_text(json.dumps(report, indent=1))
     return 0
