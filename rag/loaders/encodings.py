@@ -26,8 +26,11 @@ def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
     bomless_utf16 = _bomless_utf16(data)
     if bomless_utf16:
         return data.decode(bomless_utf16, errors="replace"), bomless_utf16
-    candidates = [declared] if declared else []
-    candidates += ["utf-8"]
+    # Valid UTF-8 wins even over a declared charset: text in another encoding almost never
+    # happens to be valid UTF-8, while pages saved as UTF-8 under an old <meta> are common.
+    candidates = ["utf-8"]
+    if declared and not declared.lower().replace("-", "").startswith(("utf16", "utf32")):
+        candidates.append(declared)
     for encoding in candidates:
         try:
             return data.decode(encoding), encoding

@@ -24,7 +24,9 @@ _BLOCKS = frozenset({"p", "div", "section", "article", "main", "header", "footer
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed",
                    "source", "track", "wbr"})
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I)
+_META_CHARSET = re.compile(
+    rb"""(?:<meta[^>]+charset|<\?xml[^>]+encoding)\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I
+)
 
 
 class _TextExtractor(HTMLParser):

@@ -287,3 +287,15 @@ def test_docx_reads_what_word_shows_not_what_python_docx_text_sees(tmp_path: Pat
     assert "Notice period: ninety days." in lines
     assert "Landlord: Acme Properties SA" in lines
     assert "Governed by Swiss law." in lines
+
+
+def test_html_declared_charset_and_real_utf8(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.xhtml.html"
+    latin.write_bytes('<?xml version="1.0" encoding="iso-8859-1"?>\n<html><body><p>Préavis de '
+                      'trois mois.</p></body></html>'.encode("iso-8859-1"))
+    mislabelled = tmp_path / "saved-as-utf8.html"
+    mislabelled.write_bytes('<html><head><meta charset="windows-1252"></head><body><p>Préavis '
+                            'de trois mois — €0.</p></body></html>'.encode())
+
+    assert load_document(latin).pages[0].text == "Préavis de trois mois."
+    assert load_document(mislabelled).pages[0].text == "Préavis de trois mois — €0."
