@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
@@ -30,11 +32,13 @@ class PdfLoader:
         return self.parse(path, read_file_bytes(path))
 
     def parse(self, path: Path, data: bytes) -> LoadedDocument:
+        with _quiet_pypdf():
+            return self._parse(path, data)
+
+    def _parse(self, path: Path, data: bytes) -> LoadedDocument:
         from pypdf import PdfReader  # pypdf is light, but only ingestion needs it
         from pypdf.errors import DependencyError
 
-        # pypdf logs every repair it makes on a damaged file; the user gets our one line.
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
             _unlock(path, reader)
@@ -54,11 +58,27 @@ class PdfLoader:
         pages = [Page(number, text) for number, text in enumerate(texts, start=1)]
         return LoadedDocument(
             path=path,
-            title=_metadata_title(reader) or title_from_text(texts[0] or texts[-1], path.stem),
+            title=_metadata_title(reader) or title_from_text(_first_text(texts), path.stem),
             pages=pages,
             format="pdf",
             sha256=sha256_of(data),
         )
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs every repair it makes to a damaged file; the user gets our one line."""
+    logger = logging.getLogger("pypdf")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _first_text(texts: list[str]) -> str:
+    return next((text for text in texts if text.strip()), "")
 
 
 def _unlock(path: Path, reader: object) -> None:
