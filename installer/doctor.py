@@ -154,15 +154,15 @@ def check_embedding_model(model_dir: Callable[[], Path]) -> CheckResult:
     return ok(name, f"all-MiniLM-L6-v2 present in {folder}")
 
 
-def check_backend(backend: Callable[[], str],
-                  gpus: Callable[[], list[NvidiaGpu] | None]) -> CheckResult:
+def check_backend(backend: Callable[[], str], gpus: Callable[[], list[NvidiaGpu] | None],
+                  platform: str = sys.platform) -> CheckResult:
     name = "llama.cpp backend"
     try:
         compiled = backend()
     except ImportError as exc:
         return fail(name, f"llama-cpp-python cannot be loaded ({exc})",
                     "Reinstall Enclave from its offline bundle.")
-    if sys.platform == "darwin":
+    if platform == "darwin":
         if compiled == "Metal":
             return ok(name, "Metal build: the Apple GPU is used (unified memory)")
         return warn(name, f"{compiled} build on a Mac: the GPU is not used",
