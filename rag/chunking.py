@@ -101,6 +101,8 @@ def _is_caps_heading(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     if len(letters) < 4 or len(line) > 80 or len(line.split()) > 8:
         return False
+    if any(ch.isdigit() for ch in line):
+        return False  # "RENT 1,250 EUR" is a table row; "4 TERMINATION" is a numbered heading
     if line[-1] in ".,;:" or not line[0].isalnum():
         return False
     return all(ch.isupper() for ch in letters)
@@ -111,6 +113,7 @@ def _is_caps_heading(line: str) -> bool:
 _CLAUSE_START = re.compile(r"^\d{1,3}(\.\d{1,3})+\.?\s+\S")  # "4.2 The Supplier shall..."
 _LIST_ITEM = re.compile(r"^([-*•▪◦‣–]|\(?[a-zA-Z0-9]{1,3}[.)])\s+")
 _SETEXT_UNDERLINE = re.compile(r"^(=+|-+)$")
+_CODE_FENCE = re.compile(r"^(```|~~~)")
 _SPACES = re.compile(r"[ \t]+")
 _ENDS_SENTENCE = tuple(".!?:;\"'”’)")
 
@@ -128,6 +131,7 @@ def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
     lengths = sorted(len(line) for line in lines if line)
     full_width = lengths[int(len(lengths) * 0.9)] if lengths else 0
     paragraph: list[str] = []
+    in_code = False  # inside a Markdown code fence, where "# x" is a comment
 
     def flush() -> Iterator[_Block]:
         if paragraph:
@@ -140,6 +144,12 @@ def _page_blocks(text: str, markdown: bool) -> Iterator[_Block]:
         next_line = lines[i + 1] if i + 1 < len(lines) else ""
         if not line:
             yield from flush()
+            i += 1
+            continue
+        if markdown and _CODE_FENCE.match(line):
+            in_code = not in_code
+        if in_code or (markdown and _CODE_FENCE.match(line)):
+            paragraph.append(line)
             i += 1
             continue
         if markdown and _SETEXT_UNDERLINE.match(next_line) and len(next_line) >= 3 and (
@@ -346,7 +356,9 @@ class _PassageBuilder:
         if not self.buffer:
             return
         section = self.section
-        context = f"{self.doc.title} > {section}" if section else self.doc.title
+        context = self.doc.title
+        if section and section.lower() != context.lower():
+            context = f"{context} > {section}"
         self.passages.append(Passage(
             doc_sha256=self.doc.sha256,
             source=str(self.doc.path),

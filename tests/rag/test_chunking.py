@@ -300,3 +300,11 @@ def test_a_numbered_clause_that_wraps_is_a_paragraph_not_a_heading(tmp_path: Pat
     assert convenience.section == "4. Termination"
     assert clause in convenience.text
     assert _passage_with(passages, "Keys back.").section == "4. Termination > 4.3 Effect"
+
+
+def test_markdown_code_blocks_and_table_rows_do_not_open_sections() -> None:
+    text = ("# Setup\n\nRun this:\n\n```\n# install the tool\npip install tool\n```\n\n"
+            "RENT 1,250 EUR\nDEPOSIT 2,500 EUR\n\nAll figures per month.")
+    passages = chunk_document(_doc(text))
+    assert {p.section for p in passages} == {"Setup"}
+    assert "# install the tool" in passages[0].text
