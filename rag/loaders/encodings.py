@@ -36,7 +36,21 @@ def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
+    if _mostly_utf8(data):
+        return data.decode("utf-8", errors="replace"), "utf-8"
     return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a file cut mid-character, one pasted Windows quote).
+
+    Windows-1252 text is almost never valid UTF-8 in even one multi-byte sequence, so many
+    well-formed sequences against a few errors means UTF-8.
+    """
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    well_formed = sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd")
+    return well_formed >= 5 * broken
 
 
 def _bomless_utf16(data: bytes) -> str | None:

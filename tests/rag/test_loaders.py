@@ -299,3 +299,11 @@ def test_html_declared_charset_and_real_utf8(tmp_path: Path) -> None:
 
     assert load_document(latin).pages[0].text == "Préavis de trois mois."
     assert load_document(mislabelled).pages[0].text == "Préavis de trois mois — €0."
+
+
+def test_utf8_file_cut_in_the_middle_of_a_character_stays_utf8(tmp_path: Path) -> None:
+    words = "Kündigungsfrist: drei Monate. Gebühren: 500 € pro Jahr. Größe: 80 m²."
+    path = tmp_path / "cut.txt"
+    path.write_bytes(words.encode("utf-8")[:-2])  # cut inside "²": a broken last byte
+    text = load_document(path).pages[0].text
+    assert text.startswith("Kündigungsfrist: drei Monate. Gebühren: 500 € pro Jahr. Größe: 80 m")
