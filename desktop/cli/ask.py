@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop.cli.library_cli import library_command
 from desktop.settings import Settings
-from desktop.wiring import start_model_thread
+from desktop.wiring import open_audit_log, start_model_thread
 from models.chat_model import ChatMessage, GenerationStats
 from models.llama_runtime import LlamaChatModel
 from rag.retrieval_types import Hit
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if not args.no_rag:
         return run_grounded(args, settings.replace(max_tokens=max_tokens))
+    open_audit_log(settings).record("question", question=args.question, rag=False)
     messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", args.question)]
     stream_to = None if args.json else sys.stdout
     answer, stats = stream_answer(settings, messages, max_tokens, stream_to)
@@ -71,6 +72,11 @@ def run_grounded(args: argparse.Namespace, settings: Settings) -> int:
         prepared = assistant.prepare(args.question, collection, system_prompt=SYSTEM_PROMPT)
     finally:
         library.close()
+    audit = open_audit_log(settings)
+    audit.record("question", question=args.question, collection=collection, rag=True)
+    audit.record("sources", collection=collection, refused=prepared.refused,
+                 sources=[{"source": h.passage.source, "page": h.passage.page,
+                           "score": round(float(h.score), 4)} for h in prepared.hits])
     if prepared.refused:
         if args.json:
             print(json.dumps(answer_json(prepared.refusal, NO_GENERATION, refused=True),

@@ -26,7 +26,7 @@ def register(commands: Any) -> None:
 
 @library_command
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.wiring import open_library
+    from desktop.wiring import open_audit_log, open_library
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -49,6 +49,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if progress is not None:
             progress.clear()
         library.close()
+    open_audit_log(settings).record(
+        "ingest", collection=collection,
+        indexed=[e["path"] for e in result["indexed"] if e["status"] == "indexed"],
+        unchanged=sum(1 for e in result["indexed"] if e["status"] == "unchanged"),
+        skipped=len(result["skipped"]), failed=[e["path"] for e in result["failed"]])
     if args.json:
         print(json.dumps(dict(result, collection=collection), ensure_ascii=False, indent=2))
     else:

@@ -200,3 +200,22 @@ def test_audit_cli_verify_and_export(enclave_home: Path, tmp_path: Path) -> None
     assert "entry 2" in broken.stderr and "Traceback" not in broken.stderr
     bad_date = _enclave(env, "audit", "export", "--since", "yesterday")
     assert bad_date.returncode == 2 and "2026-01-31" in bad_date.stderr
+
+
+@pytest.mark.slow
+def test_ingest_and_ask_leave_their_events_in_the_audit_log(
+        cli_env: dict[str, str], enclave_home: Path, tmp_path: Path) -> None:
+    from desktop.egress_check.sample import write_sample_pdf
+
+    pdf = write_sample_pdf(tmp_path / "protocol.pdf")
+    ingest = _enclave(cli_env, "ingest", str(pdf), "--json")
+    assert ingest.returncode == 0, ingest.stderr
+    ask = _enclave(cli_env, "ask", "What about hand hygiene?", "--max-tokens", "4", "--json")
+    assert ask.returncode == 0, ask.stderr
+    path = enclave_home / "audit" / "audit.jsonl"
+    entries = audit_log.read_entries(path)
+    assert [e["kind"] for e in entries] == ["ingest", "question", "sources"]
+    assert entries[0]["data"]["indexed"] == [str(pdf)]
+    assert entries[1]["data"]["question"] == "What about hand hygiene?"
+    assert entries[2]["data"]["sources"][0]["source"].endswith("protocol.pdf")
+    assert verify(path).ok
