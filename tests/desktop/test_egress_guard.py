@@ -44,3 +44,28 @@ def test_configured_on_prem_hosts_are_allowed() -> None:
     assert guard.is_allowed("chroma.hospital.local")
     assert guard.is_allowed("127.8.0.1") and guard.is_allowed("::1")
     assert not guard.is_allowed("8.8.8.8") and not guard.is_allowed("example.com")
+
+
+def test_rearming_with_the_settings_allows_on_prem_hosts_and_logs_to_the_audit_log(
+        enclave_home: object) -> None:
+    from desktop import audit_log
+    from desktop.settings import load_settings
+    from desktop.wiring import arm_egress_guard
+
+    suite_guard = egress_guard.current()
+    assert suite_guard is not None
+    settings = load_settings().replace(allowed_hosts=("chroma.hospital.local",))
+    counted_before = suite_guard.blocked_count
+    try:
+        armed = arm_egress_guard(settings)
+        assert egress_guard.current() is armed
+        assert armed.blocked_count == counted_before  # the status bar never goes backwards
+        assert armed.is_allowed("chroma.hospital.local")
+        with pytest.raises(egress_guard.EgressBlocked):
+            socket.getaddrinfo("telemetry.example.org", 443)
+    finally:
+        egress_guard.install(suite_guard.allowed_hosts)
+    entries = audit_log.read_entries(settings.home / "audit" / "audit.jsonl")
+    assert [(e["kind"], e["data"]["target"]) for e in entries] == \
+        [("egress_blocked", "lookup of 'telemetry.example.org'")]
+    assert armed.blocked_count == counted_before + 1
