@@ -52,10 +52,13 @@ def _content_stream(text: str) -> bytes:
     return b"\n".join(ops)
 
 
-def _write_pdf(path: Path, objects: list[bytes], title: str | None) -> Path:
+def _write_pdf(path: Path, objects: list[bytes], title: str | None,
+               producer: str = "enclave tests") -> Path:
     """Objects are numbered from 1 in list order; object 1 must be the catalog."""
     if title is not None:
-        objects = [*objects, b"<< /Title " + _pdf_string(title) + b" /Producer (enclave tests) >>"]
+        objects = [*objects,
+                   b"<< /Title " + _pdf_string(title) + b" /Producer " + _pdf_string(producer)
+                   + b" >>"]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -102,14 +105,16 @@ def _document(
     return objects
 
 
-def make_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
+def make_pdf(path: Path, pages: list[str], title: str | None = None,
+             producer: str = "enclave tests") -> Path:
     """A real PDF with one page per string and a text layer; "\\n" starts a new line.
 
     Lines longer than about 90 characters are wrapped, as a word processor would.
+    ``producer`` (e.g. "pdfTeX-1.40") goes in the info dictionary, written when ``title`` is.
     """
     contents = [_content_stream(text) for text in pages]
     objects = _document(contents, b"<< /Font << /F1 3 0 R >> >>", [])
-    return _write_pdf(path, objects, title)
+    return _write_pdf(path, objects, title, producer)
 
 
 def make_scanned_pdf(path: Path, pages: int = 1) -> Path:

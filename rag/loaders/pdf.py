@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
+from rag.loaders.hyphenation import is_tex_producer, join_broken_words
 from rag.loaders.page_furniture import without_page_furniture
 from rag.loaders.reading import read_file_bytes, sha256_of
 from rag.loaders.text import title_from_text
@@ -53,6 +54,8 @@ class PdfLoader:
             raise UnreadableDocument(path, "PDF has no pages")
         texts = [_page_text(page) for page in raw_pages]
         texts = without_page_furniture(texts)
+        texts = join_broken_words(texts, is_tex_producer(_metadata_field(reader, "/Producer")
+                                                         + _metadata_field(reader, "/Creator")))
         if not any(t.strip() for t in texts):
             raise UnreadableDocument(path, _NO_TEXT)
         pages = [Page(number, text) for number, text in enumerate(texts, start=1)]
@@ -107,9 +110,12 @@ def _page_text(page: object) -> str:
 
 
 def _metadata_title(reader: object) -> str:
-    try:
-        title = (reader.metadata or {}).get("/Title")  # type: ignore[attr-defined]
-    except Exception:
-        return ""
-    title = clean_text(str(title or "")).strip()
+    title = clean_text(_metadata_field(reader, "/Title")).strip()
     return "" if not title or _USELESS_TITLE.match(title) else title
+
+
+def _metadata_field(reader: object, key: str) -> str:
+    try:
+        return str((reader.metadata or {}).get(key) or "")  # type: ignore[attr-defined]
+    except Exception:
+        return ""  # a damaged info dictionary costs the field, not the document

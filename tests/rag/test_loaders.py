@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.chunking import chunk_document
 from rag.documents import DocumentLoader, LoadedDocument
 from rag.loaders import (
     SUPPORTED_SUFFIXES,
@@ -307,3 +308,24 @@ def test_utf8_file_cut_in_the_middle_of_a_character_stays_utf8(tmp_path: Path) -
     path.write_bytes(words.encode("utf-8")[:-2])  # cut inside "²": a broken last byte
     text = load_document(path).pages[0].text
     assert text.startswith("Kündigungsfrist: drei Monate. Gebühren: 500 € pro Jahr. Größe: 80 m")
+
+
+def test_pdf_words_hyphenated_by_the_typesetter_are_whole_again(tmp_path: Path) -> None:
+    tex = make_pdf(tmp_path / "tex.pdf", [
+        "The parser supports manip-\nulation of trees. Only self-employed persons,\n"
+        "that is self-\nemployed ones, may apply."
+    ], title="Manual", producer="pdfTeX-1.40.24")
+    word = make_pdf(tmp_path / "word.pdf", [
+        "Termination is final. Upon termi-\nnation the tenant, if self-\nemployed, pays."
+    ], title="Lease", producer="Microsoft Word for Microsoft 365")
+
+    tex_text = _flat(load_document(tex).pages[0].text)
+    word_text = _flat(load_document(word).pages[0].text)
+
+    assert "manipulation of trees" in tex_text  # TeX hyphenates: the hyphen goes
+    assert "self- employed ones" in tex_text  # written "self-employed" elsewhere: it stays
+    assert "Upon termination the tenant" in word_text  # "termination" is in the document
+    assert "if self- employed, pays" in word_text  # Word does not hyphenate: kept
+    # ... and chunking joins the compound back into one word.
+    passage = chunk_document(load_document(word))[0]
+    assert "Upon termination the tenant, if self-employed, pays." in passage.text
