@@ -1,7 +1,8 @@
 """Word (.docx) via python-docx: paragraphs and tables in document order.
 
 Heading styles become Markdown-like "# " lines so chunking sees the structure the author
-gave the document; table rows become lines with cells separated by " | ".
+gave the document; table rows become Markdown-like "| cell | cell |" lines; footnotes and
+endnotes follow the body under their own heading, each marked "[n]" as in the text.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ def _lines(document: Any) -> Iterator[str]:
     """Lines of text in document order: "# Heading", paragraphs, "| cell | cell |" rows."""
     numbering = ListNumbering(document)
     yield from _block_lines(document.element.body, document, numbering)
+    for heading, notes in (("Footnotes", "footnote"), ("Endnotes", "endnote")):
+        found = list(_notes(document, notes))
+        if found:
+            yield from ("", f"# {heading}", "")
+            for line in found:
+                yield from (line, "")
 
 
 def _block_lines(container: Any, document: Any, numbering: ListNumbering) -> Iterator[str]:
@@ -129,11 +136,33 @@ def _visible_text(element: Any) -> str:
                 parts.append(" ")
             elif tag == f"{_W}noBreakHyphen":
                 parts.append("-")
+            elif tag in (f"{_W}footnoteReference", f"{_W}endnoteReference"):
+                parts.append(f"[{child.get(f'{_W}id', '')}]")
             else:
                 walk(child)
 
     walk(element)
     return "".join(parts)
+
+
+def _notes(document: Any, kind: str) -> Iterator[str]:
+    """"[n] text" for each footnote (or endnote) of the document, in order."""
+    from lxml import etree
+
+    part = next((p for p in document.part.package.iter_parts()
+                 if str(p.partname).endswith(f"/{kind}s.xml")), None)
+    if part is None:
+        return
+    # Entities stay unresolved and nothing is fetched: the file may be hostile.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(part.blob, parser)
+    for note in root.iter(f"{_W}{kind}"):
+        if note.get(f"{_W}type") in ("separator", "continuationSeparator",
+                                     "continuationNotice"):
+            continue
+        text = " ".join(" ".join(_visible_text(p) for p in note.iter(f"{_W}p")).split())
+        if text:
+            yield f"[{note.get(f'{_W}id', '')}] {text}"
 
 
 def _table_lines(table: Any) -> Iterator[str]:

@@ -329,3 +329,40 @@ def test_pdf_words_hyphenated_by_the_typesetter_are_whole_again(tmp_path: Path) 
     # ... and chunking joins the compound back into one word.
     passage = chunk_document(load_document(word))[0]
     assert "Upon termination the tenant, if self-employed, pays." in passage.text
+
+
+def test_docx_footnotes_are_read_after_the_body(tmp_path: Path) -> None:
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    w = nsdecls("w")
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(
+        f'<w:p {w}><w:r><w:t>The cap applies to all claims.</w:t></w:r>'
+        f'<w:r><w:footnoteReference w:id="1"/></w:r></w:p>'
+    ))
+    notes = (
+        f'<w:footnotes {w}>'
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+        '</w:footnote>'
+        '<w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r>'
+        '<w:r><w:t xml:space="preserve"> See Smith v Jones [2019] EWCA Civ 12.</w:t></w:r></w:p>'
+        '</w:footnote></w:footnotes>'
+    )
+    part = Part(PackURI("/word/footnotes.xml"),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                notes.encode(), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    path = tmp_path / "opinion.docx"
+    document.save(str(path))
+
+    lines = load_document(path).pages[0].text.split("\n")
+
+    assert "The cap applies to all claims.[1]" in lines
+    assert "# Footnotes" in lines
+    assert "[1] See Smith v Jones [2019] EWCA Civ 12." in lines
