@@ -16,10 +16,25 @@ _MAX_UNREADABLE = 0.05
 
 def text_from_bytes(path: Path, data: bytes, declared_encoding: str | None = None) -> str:
     """Decoded, cleaned text; UnreadableDocument if the bytes are not text at all."""
+    return clean_text(_decoded(path, data, declared_encoding))
+
+
+def _decoded(path: Path, data: bytes, declared_encoding: str | None = None) -> str:
     text, _encoding = decode_text(data, declared_encoding)
     if unreadable_fraction(text[:200_000]) > _MAX_UNREADABLE:
         raise UnreadableDocument(path, "not text (it looks like binary data)")
-    return clean_text(text)
+    return text
+
+
+def _pages(text: str) -> list[Page]:
+    """Form feeds separate pages in text exported from paged documents (pdftotext and
+    print-to-text do this); such a file keeps its page numbers. Otherwise one page."""
+    if "\f" not in text:
+        return [Page(None, clean_text(text))]
+    parts = text.split("\f")
+    while len(parts) > 1 and not parts[-1].strip():
+        parts.pop()  # the form feed that ends the last page
+    return [Page(number, clean_text(part)) for number, part in enumerate(parts, start=1)]
 
 
 def title_from_text(text: str, fallback: str) -> str:
@@ -43,13 +58,14 @@ class TextLoader:
         return self.parse(path, data, fmt)
 
     def parse(self, path: Path, data: bytes, fmt: str) -> LoadedDocument:
-        text = text_from_bytes(path, data)
-        if not text.strip():
+        pages = _pages(_decoded(path, data))
+        first = next((page.text for page in pages if page.text.strip()), "")
+        if not first:
             raise UnreadableDocument(path, "contains no text")
         return LoadedDocument(
             path=path,
-            title=title_from_text(text, path.stem),
-            pages=[Page(None, text)],
+            title=title_from_text(first, path.stem),
+            pages=pages,
             format=fmt,
             sha256=sha256_of(data),
         )

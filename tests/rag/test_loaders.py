@@ -366,3 +366,13 @@ def test_docx_footnotes_are_read_after_the_body(tmp_path: Path) -> None:
     assert "The cap applies to all claims.[1]" in lines
     assert "# Footnotes" in lines
     assert "[1] See Smith v Jones [2019] EWCA Civ 12." in lines
+
+
+def test_text_exported_with_form_feeds_keeps_its_page_numbers(tmp_path: Path) -> None:
+    path = make_text(tmp_path / "export.txt",
+                     "Page one words.\n\fPage two words.\n\f\fPage four words.\n\f")
+    doc = load_document(path)
+    assert [(page.number, page.text) for page in doc.pages] == [
+        (1, "Page one words."), (2, "Page two words."), (3, ""), (4, "Page four words.")
+    ]
+    assert [p.page for p in chunk_document(doc)] == [1, 2, 4]
