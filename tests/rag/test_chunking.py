@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,46 @@ def test_markdown_code_blocks_and_table_rows_do_not_open_sections() -> None:
     passages = chunk_document(_doc(text))
     assert {p.section for p in passages} == {"Setup"}
     assert "# install the tool" in passages[0].text
+
+
+def _random_page(rng: random.Random) -> str:
+    words = ["the", "tenant", "landlord", "shall", "pay", "rent", "notice", "within", "days",
+             "party", "agreement"]
+    lines: list[str] = []
+    for _ in range(rng.randint(1, 12)):
+        kind = rng.random()
+        if kind < 0.15:
+            lines.append(f"{rng.randint(1, 20)}.{rng.randint(1, 9)} {rng.choice(words).title()}")
+        elif kind < 0.2:
+            lines.append(rng.choice(["ARTICLE IV", "Section 7", "GENERAL PROVISIONS"]))
+        elif kind < 0.3:
+            lines.append("")
+        else:
+            sentences = [
+                " ".join(rng.choice(words) for _ in range(rng.randint(3, 40))).capitalize() + "."
+                for _ in range(rng.randint(1, 60 if rng.random() < 0.1 else 4))
+            ]
+            lines.append(" ".join(sentences))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_documents_lose_no_words_and_keep_limits_and_pages(seed: int) -> None:
+    rng = random.Random(seed)
+    doc = _doc(*(_random_page(rng) for _ in range(rng.randint(1, 5))), numbered=True)
+    max_chars = rng.choice([120, 400, 1000])
+
+    passages = chunk_document(doc, max_chars=max_chars)
+
+    assert all(0 < len(p.text) <= max_chars for p in passages)
+    assert [p.ordinal for p in passages] == list(range(len(passages)))
+    assert [w for p in passages for w in p.text.split()] == [
+        w for page in doc.pages for w in page.text.split()
+    ]
+    previous: list[str] = []
+    for page in doc.pages:
+        # Every word of a passage is printed on its page, except headings printed at the
+        # bottom of the page before, which open the section whose text follows.
+        on_page = " ".join(w for p in passages if p.page == page.number for w in p.text.split())
+        assert on_page in " ".join([*previous, *page.text.split()])
+        previous = page.text.split()
