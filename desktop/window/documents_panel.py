@@ -171,8 +171,11 @@ class DocumentsPanel(QWidget):
         """Reload the collections and the current collection's documents (off the GUI thread)."""
         def load() -> tuple[list[CollectionInfo], list[DocumentInfo]]:
             library = self._library.library()
-            docs = library.documents(self._collection) if self._collection else []
-            return library.collections(), docs
+            known = library.collections()
+            # A collection exists once something is added to it (or it is created).
+            exists = any(c.name == self._collection for c in known)
+            docs = library.documents(self._collection) if exists and self._collection else []
+            return known, docs
 
         self._tasks.run(load, self._loaded, self._unavailable)
 

@@ -17,12 +17,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.settings import Settings
-from desktop.window.library_host import LibraryHost
+from desktop.conversations import ConversationStoreError
+from desktop.settings import Settings, SettingsError
+from desktop.window.library_host import DocumentsUnavailable, LibraryHost
 from models.chat_model import ChatMessage
 from models.errors import ModelError
 from models.model_thread import ModelThread
 from models.registry import describe
+from rag.catalog import CollectionError
+from rag.documents import UnreadableDocument
 
 DEFAULT_SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
                          "Answer clearly and concisely.")
@@ -57,8 +60,11 @@ class AnswerResult:
 
 def human_error(exc: BaseException) -> str:
     """One sentence a person can act on, never a traceback."""
-    if isinstance(exc, ModelError):
+    if isinstance(exc, ModelError | CollectionError | SettingsError | ConversationStoreError
+                  | DocumentsUnavailable):
         return str(exc)
+    if isinstance(exc, UnreadableDocument):
+        return f"{exc.path.name}: {exc.reason}"
     if isinstance(exc, MemoryError):
         return ("The computer ran out of memory. Close other programs, or choose a smaller "
                 "model or a smaller context size in Settings.")

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRegularExpression, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -41,12 +41,20 @@ def page_text(source: Path, page: int | None) -> str:
     return "\n\n".join(p.text for p in document.pages)
 
 
-def passage_pattern(passage: str, words: int = MAX_HIGHLIGHT_WORDS) -> QRegularExpression:
-    """Match the passage across any re-flowing of whitespace between its words."""
+def find_passage(text: str, passage: str, words: int = MAX_HIGHLIGHT_WORDS
+                 ) -> tuple[int, int] | None:
+    """Where the passage is in the page, across any re-flowing of whitespace between its words
+    (the page keeps its line breaks; the passage was indexed with them folded)."""
     parts = [re.escape(w) for w in passage.split()[:words]]
-    pattern = QRegularExpression(r"\s+".join(parts))
-    pattern.setPatternOptions(QRegularExpression.PatternOption.CaseInsensitiveOption)
-    return pattern
+    if not parts:
+        return None
+    found = re.search(r"\s+".join(parts), text, flags=re.IGNORECASE)
+    return (found.start(), found.end()) if found else None
+
+
+def _utf16_offset(text: str, index: int) -> int:
+    """Qt counts positions in UTF-16 code units; Python in code points."""
+    return len(text[:index].encode("utf-16-le")) // 2
 
 
 class SourceViewer(QDialog):
@@ -99,13 +107,13 @@ class SourceViewer(QDialog):
                           "it was indexed.")
 
     def _highlight_passage(self, passage: str) -> bool:
-        document = self.text.document()
-        for words in (MAX_HIGHLIGHT_WORDS, 12):
-            cursor = document.find(passage_pattern(passage, words))
-            if not cursor.isNull():
-                break
-        else:
+        text = self.text.toPlainText()
+        span = find_passage(text, passage) or find_passage(text, passage, words=12)
+        if span is None:
             return False
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(_utf16_offset(text, span[0]))
+        cursor.setPosition(_utf16_offset(text, span[1]), QTextCursor.MoveMode.KeepAnchor)
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor
         fmt = QTextCharFormat()
