@@ -42,7 +42,7 @@ class EgressGuard:
     servers a user configured (names or IP addresses), matched exactly."""
 
     allowed_hosts: frozenset[str] = frozenset()
-    on_blocked: list[Callable[[BlockedAttempt], None]] = field(default_factory=list)
+    on_blocked: list[Callable[[BlockedAttempt], object]] = field(default_factory=list)
     blocked: list[BlockedAttempt] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -115,7 +115,7 @@ def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
 
 
 def install(allowed_hosts: Iterable[str] = (),
-            on_blocked: Iterable[Callable[[BlockedAttempt], None]] = ()) -> EgressGuard:
+            on_blocked: Iterable[Callable[[BlockedAttempt], object]] = ()) -> EgressGuard:
     """Install (or re-arm) the process's egress guard and return it.
 
     Re-arming (after the settings are loaded: on-prem hosts, the audit log) keeps the attempts

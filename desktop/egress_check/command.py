@@ -102,7 +102,8 @@ def run_verification(settings: Settings, options: Options) -> dict[str, Any]:
     keep = options.report is not None
     workdir = Path(tempfile.mkdtemp(prefix="enclave-verify-egress-"))
     try:
-        traces_dir = report.traces_dir(options.report) if keep else workdir / "traces"
+        traces_dir = (report.traces_dir(options.report) if options.report is not None
+                      else workdir / "traces")
         _run_in_namespace(result, settings, options, isolation, workdir, traces_dir, model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -214,7 +215,7 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     sandbox_argv = [*isolation.prefix, "--", sys.executable, "-m", "desktop.egress_check.sandbox",
                     str(plan_file)]
     result["sandbox_command"] = sandbox_argv
-    total = sum(s["timeout_s"] for s in runnable) + 120
+    total = sum(s.timeout_s for s in steps if s.available) + 120
     try:
         done = subprocess.run(sandbox_argv, capture_output=True, text=True, timeout=total,
                               cwd=str(workdir))
