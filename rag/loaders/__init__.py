@@ -8,6 +8,7 @@ read as text), hands them to the right loader, and turns every failure into
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rag.documents import LoadedDocument, UnreadableDocument
@@ -49,7 +50,7 @@ def is_supported(path: Path | str) -> bool:
 
 def load_document(path: Path) -> LoadedDocument:
     """Read one document. Raises UnreadableDocument (and nothing else) when it cannot."""
-    path = Path(path).absolute()
+    path = Path(os.path.abspath(path))  # normalised, but links are not resolved
     try:
         return _load(path)
     except UnreadableDocument:

@@ -65,7 +65,8 @@ def _check_archive(path: Path, data: bytes) -> None:
     if "word/document.xml" not in names:
         raise UnreadableDocument(path, _NOT_DOCX)
     if unzipped > _MAX_UNZIPPED_BYTES:
-        raise UnreadableDocument(path, "too large once unpacked (over 500 MB of content)")
+        limit_mb = _MAX_UNZIPPED_BYTES // 2**20
+        raise UnreadableDocument(path, f"too large once unpacked (over {limit_mb} MB of content)")
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

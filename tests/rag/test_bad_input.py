@@ -250,3 +250,17 @@ def test_pdf_encrypted_with_aes_is_not_called_damaged(tmp_path: Path) -> None:
         "encrypted in a way Enclave cannot open (AES); save an unprotected copy and add that",
         "password-protected",  # where `cryptography` is installed, the empty password fails
     )
+
+
+def test_docx_that_would_unpack_to_too_much_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.loaders import docx as docx_loader
+
+    monkeypatch.setattr(docx_loader, "_MAX_UNZIPPED_BYTES", 2**20)  # 500 MB in real life
+    docx = make_docx(tmp_path / "bomb.docx", [("paragraph", "Small text.")])
+    with zipfile.ZipFile(docx, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/padding.bin", bytes(2_000_000))  # compresses to ~2 KB
+    assert docx.stat().st_size < 100_000
+
+    assert _reason(docx) == "too large once unpacked (over 1 MB of content)"
