@@ -37,24 +37,53 @@ _QUALIFIERS = (
 )
 
 
-def sentence(rng: random.Random) -> str:
-    return (f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
-            f"{rng.choice(_QUALIFIERS)}.")
+_FUNCTION_WORDS = ("the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "with",
+                   "was", "on", "be", "by", "this", "are", "or", "from", "at", "which", "not")
+_SYLLABLES = ("ka", "lo", "mi", "ren", "dor", "tis", "val", "pen", "sor", "ul", "ber", "can",
+              "dex", "fi", "gor", "ham", "jin", "ku", "lex", "mon", "nar", "op", "pra", "quin",
+              "rus", "sel", "tor", "ven", "wil", "yar", "zen", "the", "ment", "ly", "ing", "al")
+# Real collections have a long-tailed vocabulary (Zipf): most words are rare, so a keyword
+# matches a small share of passages. Template sentences alone would make every term common.
+_VOCABULARY_SIZE = 30_000
 
 
-def passage(rng: random.Random, chars: int) -> str:
-    """About ``chars`` characters of sentences (never cut mid-sentence)."""
-    parts: list[str] = []
-    length = 0
-    while length < chars:
-        parts.append(sentence(rng))
-        length += len(parts[-1]) + 1
-    return " ".join(parts)
+class Corpus:
+    """Deterministic text: domain sentences mixed with Zipf-distributed filler words."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self._rng = random.Random(seed)
+        words = dict.fromkeys(_FUNCTION_WORDS)
+        while len(words) < _VOCABULARY_SIZE:
+            words["".join(self._rng.choices(_SYLLABLES, k=self._rng.randint(2, 4)))] = None
+        self._words = list(words)
+        weights = [1.0 / rank for rank in range(1, len(self._words) + 1)]
+        total = 0.0
+        self._cumulative = []
+        for w in weights:
+            total += w
+            self._cumulative.append(total)
+
+    def sentence(self) -> str:
+        rng = self._rng
+        if rng.random() < 0.3:
+            return (f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
+                    f"{rng.choice(_QUALIFIERS)}.")
+        filler = rng.choices(self._words, cum_weights=self._cumulative, k=rng.randint(8, 16))
+        return " ".join(filler).capitalize() + "."
+
+    def passage(self, chars: int) -> str:
+        """About ``chars`` characters of sentences (never cut mid-sentence)."""
+        parts: list[str] = []
+        length = 0
+        while length < chars:
+            parts.append(self.sentence())
+            length += len(parts[-1]) + 1
+        return " ".join(parts)
 
 
 def passages(count: int, chars: int, seed: int = 7) -> list[str]:
-    rng = random.Random(seed)
-    return [passage(rng, chars) for _ in range(count)]
+    corpus = Corpus(seed)
+    return [corpus.passage(chars) for _ in range(count)]
 
 
 def rag_user_message(texts: list[str], question: str) -> str:

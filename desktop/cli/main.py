@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli import (
         ask,
         audit_cmd,
+        bench_cmd,
         collections_cmd,
         doctor_cmd,
         eval_cmd,
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (ask, models_cmd, audit_cmd, verify_egress_cmd, doctor_cmd):
         module.register(commands)
-    for module in (ingest, search, collections_cmd, eval_cmd):
+    for module in (ingest, search, collections_cmd, eval_cmd, bench_cmd):
         module.register(commands)
     return parser
 

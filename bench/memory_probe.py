@@ -1,0 +1,43 @@
+"""Run in a fresh process by bench.startup: resident memory idle with the default model loaded.
+
+Prints one JSON line. Loads exactly what the app loads, the way the app loads it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+
+
+def main() -> None:
+    from desktop import egress_guard
+    from desktop.offline import force_offline_environment
+
+    force_offline_environment()
+    egress_guard.install()
+    from bench.stats import rounded, rss_mib
+    from desktop import wiring
+    from desktop.settings import load_settings
+
+    settings = load_settings()
+    result = {"baseline_mib": rounded(rss_mib(), 1)}
+    model_thread = wiring.start_model_thread(settings)
+    model_thread.loaded.result()
+    model_thread.submit(lambda _model: None).result()  # the thread is idle again
+    gc.collect()
+    result["model_loaded_mib"] = rounded(rss_mib(), 1)
+    open_library = getattr(wiring, "open_library", None)
+    if open_library is not None:
+        library = open_library(settings)
+        # The embedder loads on first use: one search makes it resident, as in the app.
+        library.search("warm up", settings.collection, 1)
+        gc.collect()
+        result["model_and_library_mib"] = rounded(rss_mib(), 1)
+    result["threads"] = threading.active_count()
+    model_thread.close()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The benchmark result as lines a person reads in a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _target(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"Enclave benchmarks ({result['profile']}), "
+             f"{result['environment']['cpus']} CPUs, load average at start "
+             f"{result['environment']['load_average_at_start'][0]:.1f}"]
+    g = result.get("generation", {})
+    if "error" not in g:
+        lines += [
+            "Generation (same GGUF, greedy, alternating runs):",
+            f"  decode: Enclave {g['enclave']['decode_tokens_per_second']} tok/s, raw "
+            f"{g['raw']['decode_tokens_per_second']} tok/s, ratio {g['decode_ratio']} "
+            f"({_target(g['decode_ratio'] >= g['target_decode_ratio'])} >= "
+            f"{g['target_decode_ratio']})",
+            f"  time to first token: Enclave {g['enclave']['time_to_first_token_s']} s, raw "
+            f"{g['raw']['time_to_first_token_s']} s ({g['enclave']['prompt_tokens']} prompt "
+            "tokens)",
+            f"  prompt processing: Enclave {g['enclave']['prompt_tokens_per_second']} tok/s, "
+            f"raw {g['raw']['prompt_tokens_per_second']} tok/s; end-to-end ratio "
+            f"{g['end_to_end_ratio']}",
+        ]
+    i = result.get("ingestion", {})
+    if "error" not in i:
+        lines += [
+            f"Ingestion ({i['documents']} PDFs, {i['pages']} pages, {i['passages']} passages):",
+            f"  Enclave {i['enclave_pages_per_second']} pages/s, raw embedder "
+            f"{i['raw_pages_per_second']} pages/s, ratio {i['ratio']} "
+            f"({_target(i['ratio'] >= i['target_ratio'])} >= {i['target_ratio']})",
+            f"  re-ingest unchanged folder: {i['reingest_seconds']} s = "
+            f"{i['reingest_share'] * 100:.2f}% of the first ingest "
+            f"({_target(i['reingest_share'] <= i['target_reingest_share'])} <= 5%)",
+        ]
+    s = result.get("search", {})
+    if "error" not in s:
+        lines.append("Hybrid search, warm (p50 / p95; of which query embedding p50):")
+        for size in s["sizes"]:
+            lines.append(f"  {size['passages']:>7} passages: {size['p50_ms']} / "
+                         f"{size['p95_ms']} ms; embedding {size['embedding_p50_ms']} ms, "
+                         f"index {size['index_p50_ms']} ms")
+        threads = ", ".join(f"{k.split('_')[0]} thread(s) {v} ms"
+                            for k, v in s["query_embedding_by_torch_threads"].items())
+        lines.append(f"  one query's embedding by torch threads: {threads}")
+    u = result.get("startup", {})
+    if "error" not in u:
+        if u.get("available"):
+            lines.append(f"Start-up: window painted {u['window_painted_s']} s after launch "
+                         f"(heavy modules before the window: "
+                         f"{u['heavy_modules_before_window']})")
+        else:
+            lines.append(f"Start-up: not measured ({u.get('reason')})")
+    m = result.get("memory", {})
+    if "error" not in m:
+        text = f"Memory (RSS): {m['baseline_mib']} MiB at start, {m['model_loaded_mib']} MiB " \
+               "idle with the default model"
+        if "model_and_library_mib" in m:
+            text += f", {m['model_and_library_mib']} MiB with the document library open"
+        lines.append(text)
+    for name, value in result.items():
+        if isinstance(value, dict) and "error" in value:
+            lines.append(f"{name}: FAILED: {value['error']}")
+    return lines

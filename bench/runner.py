@@ -1,0 +1,95 @@
+"""Run every benchmark, gather one JSON result, write it and its chart to a folder."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.profiles import FULL, QUICK, Profile
+from bench.report import summary_lines
+from desktop.settings import Settings
+
+RESULT_FILE = "bench.json"
+CHART_FILE = "bench.png"
+
+__all__ = ["profile", "run_benchmarks", "summary_lines", "write_results"]
+
+
+def profile(quick: bool) -> Profile:
+    return QUICK if quick else FULL
+
+
+def bench_settings(settings: Settings) -> Settings:
+    """The configured model when it is installed, else the packaged default GGUF."""
+    from models.provisioning import packaged_default_model
+
+    if settings.model_path.is_file():
+        return settings
+    return settings.replace(model_path=packaged_default_model())
+
+
+def _environment(settings: Settings) -> dict[str, Any]:
+    import llama_cpp
+
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()),
+        "python": platform.python_version(),
+        "llama_cpp_python": llama_cpp.__version__,
+        "model": settings.model_path.name,
+    }
+
+
+def run_benchmarks(settings: Settings, profile: Profile,
+                   progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    from bench.generation import benchmark_generation
+    from bench.ingestion import benchmark_ingestion
+    from bench.search import benchmark_search
+    from bench.startup import measure_memory, measure_startup
+
+    settings = bench_settings(settings)
+    result: dict[str, Any] = {"profile": profile.name, "environment": _environment(settings)}
+    sections: dict[str, Callable[[], dict[str, Any]]] = {
+        "generation": lambda: benchmark_generation(
+            settings, rounds=profile.generation_rounds, max_tokens=profile.generation_tokens,
+            passage_chars=profile.rag_passage_chars, progress=progress),
+        "ingestion": lambda: benchmark_ingestion(
+            files=profile.ingest_files, pages_per_file=profile.ingest_pages_per_file,
+            rounds=profile.ingest_rounds, progress=progress),
+        "search": lambda: benchmark_search(sizes=profile.search_sizes,
+                                           repeats=profile.search_repeats, progress=progress),
+        "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
+        "memory": lambda: measure_memory(settings.model_path),
+    }
+    for name, measure in sections.items():
+        progress(f"{name}...")
+        started = time.perf_counter()
+        try:
+            result[name] = measure()
+        except Exception as exc:  # one failed section still leaves the others' figures
+            result[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        result[name]["section_seconds"] = round(time.perf_counter() - started, 1)
+    result["environment"]["load_average_at_end"] = list(os.getloadavg())
+    return result
+
+
+def write_results(result: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    from bench.chart import draw_chart
+
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / RESULT_FILE
+    json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    chart_path = draw_chart(result, out / CHART_FILE)
+    return json_path, chart_path
+
+
+def failed_sections(result: dict[str, Any]) -> list[str]:
+    return [name for name, value in result.items()
+            if isinstance(value, dict) and "error" in value]
