@@ -26,7 +26,7 @@ _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
 class DocxLoader:
-    formats = ("docx",)
+    formats: tuple[str, ...] = ("docx",)
 
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))

@@ -144,7 +144,7 @@ class _TextExtractor(HTMLParser):
 
 
 class HtmlLoader:
-    formats = ("html",)
+    formats: tuple[str, ...] = ("html",)
 
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))

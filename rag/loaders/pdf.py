@@ -27,7 +27,7 @@ _USELESS_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|\(anony
 
 
 class PdfLoader:
-    formats = ("pdf",)
+    formats: tuple[str, ...] = ("pdf",)
 
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))

@@ -50,7 +50,7 @@ def title_from_text(text: str, fallback: str) -> str:
 
 
 class TextLoader:
-    formats = ("txt", "md")
+    formats: tuple[str, ...] = ("txt", "md")
 
     def load(self, path: Path) -> LoadedDocument:
         data = read_file_bytes(path)

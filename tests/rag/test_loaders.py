@@ -181,15 +181,14 @@ def test_a_pdf_named_txt_is_read_as_pdf_with_pages(tmp_path: Path) -> None:
 
 
 def test_each_loader_satisfies_the_protocol_and_reads_directly(tmp_path: Path) -> None:
-    files = {
+    files: dict[DocumentLoader, Path] = {  # mypy checks each class against the Protocol
         PdfLoader(): make_pdf(tmp_path / "a.pdf", ["Alpha."]),
         DocxLoader(): make_docx(tmp_path / "b.docx", [("paragraph", "Bravo.")]),
         HtmlLoader(): make_html(tmp_path / "c.html", "C", "<p>Charlie.</p>"),
         TextLoader(): make_text(tmp_path / "d.txt", "Delta."),
     }
     for loader, path in files.items():
-        typed: DocumentLoader = loader
-        doc = typed.load(path)
+        doc = loader.load(path)
         assert isinstance(doc, LoadedDocument)
         assert doc.pages[0].text.endswith(".")
 
