@@ -93,7 +93,7 @@ def markdown(result: dict[str, Any]) -> str:
                 "| step | status | socket calls | beyond loopback | command |",
                 "|---|---|---|---|---|"]
         for s in result["steps"]:
-            command = " ".join(s.get("argv") or []) or s.get("unavailable_reason", "")
+            command = shlex.join(s.get("argv") or []) or s.get("unavailable_reason", "")
             out.append(f"| {s['name']} | {s['status']} | {s.get('socket_attempts', '-')} | "
                        f"{len(s.get('non_loopback_attempts') or [])} | `{_cell(command)}` |")
     if result.get("namespace"):
@@ -103,7 +103,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"- loopback: {ns.get('loopback', {}).get('detail')}"]
         for h in ns.get("hidden_daemon_sockets", []):
             out.append(f"- `{h['path']}`: {'hidden' if h['hidden'] else 'NOT hidden'}")
-        out.append(f"- command: `{' '.join(result.get('sandbox_command', []))}`")
+        out.append(f"- command: `{shlex.join(result.get('sandbox_command', []))}`")
     out += ["", "## Offline environment", "",
             "Every step was started with an environment that asks for the hub, telemetry and a "
             "proxy (below); Enclave's entry point overrides it.", "",
