@@ -92,9 +92,18 @@ def _looks_like_title(text: str) -> bool:
         return False
     if not text[0].isupper() and not text[0].isdigit() and text[0] not in "\"'(“":
         return False
-    # A sentence ends with punctuation; a title does not, except a one-word "Notice.":
-    # "1. Pay the rent." is a list item.
-    return text[-1] not in ".;,:!?" or (text[-1] == "." and len(words) == 1)
+    # A sentence ends with punctuation; a title does not, unless it is in Title Case
+    # ("1. Source Code." in the GPL): "1. Pay the rent." is a list item.
+    return text[-1] not in ".;,:!?" or (text[-1] == "." and _is_title_case(words))
+
+
+_SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on",
+                          "or", "the", "to", "with", "de", "du", "des", "la", "le", "et"})
+
+
+def _is_title_case(words: list[str]) -> bool:
+    return all(w[:1].isupper() or not w[:1].isalpha() or w.lower() in _SMALL_WORDS
+               for w in words)
 
 
 def _is_caps_heading(line: str) -> bool:

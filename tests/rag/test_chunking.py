@@ -185,6 +185,9 @@ def test_markdown_and_setext_headings() -> None:
     ("Schedule 2 - Fees", "Schedule 2 - Fees"),
     ("CONFIDENTIALITY", "CONFIDENTIALITY"),
     ("## Payment terms", "Payment terms"),
+    ("1. Source Code.", "1. Source Code."),
+    ("3. Protecting Users' Legal Rights From Anti-Circumvention Law.",
+     "3. Protecting Users' Legal Rights From Anti-Circumvention Law."),
 ])
 def test_heading_lines_are_recognised(line: str, expected: str) -> None:
     heading = detect_heading(line)
@@ -194,6 +197,7 @@ def test_heading_lines_are_recognised(line: str, expected: str) -> None:
 
 @pytest.mark.parametrize("line", [
     "1. the tenant shall keep the premises clean and in good repair at all times.",
+    "2. Pay the rent.",
     "Section 3 of this Agreement applies to every tenant of the building.",
     "4.2 The Supplier shall notify the Customer of any incident without undue delay, and "
     "in any event within 24 hours.",
