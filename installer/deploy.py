@@ -55,7 +55,8 @@ class InstallRecord:
                               "and install again.") from exc
 
 
-def run_logged(cmd: Sequence[str], log: StepLog, env: Mapping[str, str] | None = None) -> None:
+def run_logged(cmd: Sequence[str | Path], log: StepLog,
+               env: Mapping[str, str] | None = None) -> None:
     """Run a tool, its output to the log file; on failure show its last lines."""
     log.detail("$ " + " ".join(str(c) for c in cmd))
     proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE,

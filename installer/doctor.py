@@ -76,7 +76,8 @@ def _requirement(text: str) -> tuple[str, object, bool]:
     return req.name, req.specifier, applies
 
 
-def check_python(requires: str | None, version: Sequence[int] = sys.version_info) -> CheckResult:
+def check_python(requires: str | None,
+                 version: Sequence[int] = tuple(sys.version_info[:3])) -> CheckResult:
     from packaging.specifiers import SpecifierSet
 
     current = ".".join(str(v) for v in version[:3])

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from installer import doctor
@@ -79,13 +80,14 @@ def test_the_embedding_model_folder_must_be_complete(tmp_path: Path) -> None:
 
 def test_package_versions_are_compared_with_the_declared_ranges() -> None:
     requirements = ["numpy>=1.26,<3", "pypdf>=5.0,<8", "pywin32>=300; sys_platform == 'win32'"]
-    versions = {"numpy": "2.4.6", "pypdf": "4.3.0"}
+    versions: dict[str, str] = {"numpy": "2.4.6", "pypdf": "4.3.0"}
     result = check_packages(requirements, versions.get)
     assert result.status == "fail"
     assert "pypdf 4.3.0 is outside" in result.message
     assert "pywin32" not in result.message, "requirements for other platforms are ignored"
     assert check_packages(requirements[:1], versions.get).status == "ok"
-    assert "numpy is missing" in check_packages(requirements[:1], {}.get).message
+    nothing: dict[str, str] = {}
+    assert "numpy is missing" in check_packages(requirements[:1], nothing.get).message
 
 
 def test_python_version_against_requires_python() -> None:
@@ -93,7 +95,7 @@ def test_python_version_against_requires_python() -> None:
     assert check_python(">=3.11", (3, 10, 4)).status == "fail"
 
 
-def _gpus(found: list[NvidiaGpu] | None):  # type: ignore[no-untyped-def]
+def _gpus(found: list[NvidiaGpu] | None) -> Callable[[], list[NvidiaGpu] | None]:
     return lambda: found
 
 

@@ -119,7 +119,8 @@ def test_the_bundle_holds_pinned_wheels_models_licences_and_sbom(built: Built) -
     sbom = json.loads((staging / "sbom.cdx.json").read_text())
     manifest = {f["path"]: f for f in json.loads((staging / "manifest.json").read_text())["files"]}
     assert sbom["bomFormat"] == "CycloneDX" and sbom["specVersion"] == "1.5"
-    libraries = {c["name"].lower(): c for c in sbom["components"] if c["type"] == "library"}
+    libraries = {c["name"].lower().replace("_", "-"): c for c in sbom["components"]
+                 if c["type"] == "library"}
     assert len(libraries) == len(wheels) - 1  # every wheel but Enclave's own (the metadata one)
     torch = libraries["torch"]
     assert torch["purl"] == "pkg:pypi/torch@2.13.0%2Bcpu"
