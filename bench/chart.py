@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,13 @@ def draw_chart(result: dict[str, Any], path: Path) -> Path:
         body.setPixelSize(13)
         painter.setFont(body)
         painter.setPen(QColor("black"))
-        y = 380
+        y = 372
         for line in summary_lines(result)[1:]:
-            painter.drawText(860, y, line)
-            y += 19
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            for n, piece in enumerate(textwrap.wrap(line, 88, subsequent_indent=indent)):
+                painter.drawText(860, y, piece if n else line[: len(line) - len(line.lstrip())]
+                                 + piece.lstrip())
+                y += 18
         painter.setPen(QColor(_GREY))
         painter.drawText(30, HEIGHT - 12, "enclave bench: Enclave against the raw engines, "
                                           "same machine, alternating runs; see bench.json")

@@ -30,7 +30,9 @@ def main() -> None:
     open_library = getattr(wiring, "open_library", None)
     if open_library is not None:
         library = open_library(settings)
-        # The embedder loads on first use: one search makes it resident, as in the app.
+        # The embedder and Chroma load on first use: one search makes them resident, as in the
+        # app after its first question (the probe's ENCLAVE_HOME is a fresh temporary folder).
+        library.create_collection(settings.collection)
         library.search("warm up", settings.collection, 1)
         gc.collect()
         result["model_and_library_mib"] = rounded(rss_mib(), 1)
