@@ -176,14 +176,16 @@ def preflight() -> tuple[list[Check], Isolation | None]:
 
 
 def available_commands() -> list[str]:
+    """The subcommands of this build's ``enclave``, and its top-level options."""
     from desktop.cli.main import build_parser
 
     parser = build_parser()
+    options = [o for o in parser._option_string_actions if o.startswith("--")]
     for action in parser._actions:
         choices = getattr(action, "choices", None)
         if isinstance(choices, dict):
-            return sorted(choices)
-    return []
+            return sorted([*choices, *options])
+    return options
 
 
 def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Options,

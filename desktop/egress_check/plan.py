@@ -99,7 +99,9 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
         _command_step(commands, "ask", "ask the default model alone",
                       ["ask", SAMPLE_QUESTION, "--no-rag", "--max-tokens", tokens, "--json"],
                       name="ask (--no-rag)", needs_model=model),
-        Step("window", "open the desktop window offscreen, then close it", enclave_argv(),
+        _window_paint_step(commands),
+        Step("window", "open the desktop window offscreen and leave it open (its background "
+             "loading runs), then close it", enclave_argv(),
              close_after_s=window_seconds, timeout_s=window_seconds + 30),
     ]
     if plant_leak:
@@ -108,6 +110,18 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
             "planted on purpose: this run MUST FAIL",
             [sys.executable, "-m", "desktop.egress_check.canary", "leak"], timeout_s=60))
     return steps
+
+
+def _window_paint_step(commands: Sequence[str]) -> Step:
+    # The window's hidden --measure-startup paints the window once and quits: proof that it
+    # really opened, with a natural end.
+    step = Step("window (first paint)", "open the window offscreen until its first paint",
+                enclave_argv("--measure-startup"), timeout_s=120)
+    if "--measure-startup" not in commands:
+        step.available = False
+        step.unavailable_reason = "this build's window has no --measure-startup"
+        step.argv = []
+    return step
 
 
 def _command_step(commands: Sequence[str], command: str, purpose: str, args: list[str],
