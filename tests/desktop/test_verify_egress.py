@@ -108,3 +108,20 @@ def test_without_the_tools_it_is_inconclusive_never_a_pass(tmp_path: Path) -> No
     assert "INCONCLUSIVE" in done.stdout and "apt-get install strace" in done.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["verdict"] == "INCONCLUSIVE" and report["what_to_run_instead"]
+
+
+def test_a_command_missing_from_the_build_is_reported_never_passed(tmp_path: Path) -> None:
+    from desktop.egress_check import plan
+
+    steps = plan.build_workflow(["ask"], tmp_path / "s.pdf", tmp_path / "m.gguf", 4, 5.0, False)
+    by_name = {s.name: s for s in steps}
+    assert not by_name["ingest"].available and not by_name["search"].available
+    assert by_name["ingest"].unavailable_reason == "'enclave ingest' is not available in this build"
+    assert not by_name["window (first paint)"].available
+    assert by_name["ask (--no-rag)"].available and by_name["canary"].available
+    judged = command._judge_step(by_name["search"], None)
+    check = command._workflow_check(judged)
+    assert check.status == "not available" and "not available in this build" in check.detail
+    summary = command.report.summary_text({"verdict": "PASS", "checks": [check.to_json()],
+                                           "steps": [judged]})
+    assert "not available in this build: search" in summary
