@@ -76,7 +76,9 @@ class AuditLog:
         """Append one event and return the entry as written."""
         if kind not in KINDS:
             raise ValueError(f"unknown audit event kind {kind!r}; one of {', '.join(KINDS)}")
-        data = self._apply_question_policy(data)
+        # Plain JSON from here on (paths, dates... become strings), so the hash is computed over
+        # exactly what is written.
+        data = json.loads(json.dumps(self._apply_question_policy(data), default=str))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, _locked(self.path) as f:
             last = _last_entry_and_seal(f)
@@ -88,7 +90,7 @@ class AuditLog:
                 "prev": last["hash"] if last else GENESIS,
             }
             entry["hash"] = entry_hash(entry)
-            line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+            line = json.dumps(entry, ensure_ascii=False) + "\n"
             f.seek(0, os.SEEK_END)
             f.write(line.encode())
             f.flush()

@@ -219,3 +219,10 @@ def test_ingest_and_ask_leave_their_events_in_the_audit_log(
     assert entries[1]["data"]["question"] == "What about hand hygiene?"
     assert entries[2]["data"]["sources"][0]["source"].endswith("protocol.pdf")
     assert verify(path).ok
+
+
+def test_paths_and_dates_in_event_data_are_logged_as_text(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    entry = log.record("export", path=tmp_path / "chat.md", day=date(2026, 1, 31))
+    assert entry["data"] == {"path": str(tmp_path / "chat.md"), "day": "2026-01-31"}
+    assert verify(log.path).ok
