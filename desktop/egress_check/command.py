@@ -302,8 +302,11 @@ def _namespace_checks(ran: dict[str, Any], sandbox_error: str) -> list[Check]:
     interfaces = ran.get("interfaces")
     if interfaces is not None:
         only_lo = interfaces == ["lo"]
+        loopback = ran.get("loopback") or {}
+        state = "up" if loopback.get("ok") else f"left down: {loopback.get('detail')}"
         checks.append(Check("network namespace", "pass" if only_lo else "fail",
-                            f"interfaces inside: {', '.join(interfaces) or 'none'}"))
+                            f"interfaces inside: {', '.join(interfaces) or 'none'} "
+                            f"(loopback {state})"))
     hidden = ran.get("hidden_daemon_sockets") or []
     if hidden:
         bad = [h["path"] for h in hidden if not h["hidden"]]
