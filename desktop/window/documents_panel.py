@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -38,6 +39,21 @@ MODEL_ONLY = "No documents (model only)"
 _ROW_MARK = {"indexed": "✓", "unchanged": "=", "skipped": "–", "failed": "⚠"}
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def wrapping_list(max_height: int | None = None) -> QListWidget:
+    widget = QListWidget()
+    widget.setWordWrap(True)
+    widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    widget.setResizeMode(QListView.ResizeMode.Adjust)
+    widget.setTextElideMode(Qt.TextElideMode.ElideNone)
+    if max_height is not None:
+        widget.setMaximumHeight(max_height)
+    return widget
+
+
 def dropped_paths(event: QDropEvent | QDragEnterEvent) -> list[Path]:
     """Local files and folders only: a dragged web link is never fetched."""
     mime = event.mimeData()
@@ -53,7 +69,7 @@ class DocumentsPanel(QWidget):
     message = Signal(str)  # something to tell the person in the status bar
 
     def __init__(self, library: LibraryHost, tasks: BackgroundTasks,
-                 default_collection: str) -> None:
+                 default_collection: str, failed_color: str = "#b42318") -> None:
         super().__init__()
         self.setObjectName("documentsPanel")
         self.setAcceptDrops(True)
@@ -65,6 +81,7 @@ class DocumentsPanel(QWidget):
         self.available = False
         self._queue: list[tuple[list[Path], str]] = []
         self.ingest: IngestThread | None = None
+        self._failed_color = failed_color
         self._build()
 
     # -- layout --------------------------------------------------------------------------------
@@ -109,6 +126,7 @@ class DocumentsPanel(QWidget):
         layout.addWidget(self.hint)
 
         self.progress_label = QLabel("")
+        self.progress_label.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.cancel_button = QToolButton()
@@ -121,9 +139,7 @@ class DocumentsPanel(QWidget):
         layout.addLayout(progress_row)
         self._show_progress(False)
 
-        self.activity = QListWidget()
-        self.activity.setWordWrap(True)
-        self.activity.setMaximumHeight(150)
+        self.activity = wrapping_list(max_height=220)
         self.activity.setToolTip("What happened to each file of the last batch")
         self.activity.hide()
         layout.addWidget(self.activity)
@@ -131,8 +147,7 @@ class DocumentsPanel(QWidget):
         self.documents_title = QLabel("IN THIS COLLECTION")
         self.documents_title.setObjectName("sectionTitle")
         layout.addWidget(self.documents_title)
-        self.document_list = QListWidget()
-        self.document_list.setWordWrap(True)
+        self.document_list = wrapping_list()
         self.document_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.document_list.customContextMenuRequested.connect(self._document_menu)
         self.document_list.currentItemChanged.connect(
@@ -207,8 +222,11 @@ class DocumentsPanel(QWidget):
     def _fill_documents(self) -> None:
         self.document_list.clear()
         for doc in self.documents:
-            pages = f"{doc.pages} page{'s' * (doc.pages != 1)}, " if doc.pages else ""
-            item = QListWidgetItem(f"{doc.title or doc.path.name}\n{pages}{doc.passages} passages")
+            details = [doc.path.name] if doc.title and doc.title != doc.path.stem else []
+            if doc.pages:
+                details.append(plural(doc.pages, "page"))
+            details.append(plural(doc.passages, "passage"))
+            item = QListWidgetItem(f"{doc.title or doc.path.name}\n{' · '.join(details)}")
             item.setToolTip(str(doc.path))
             item.setData(Qt.ItemDataRole.UserRole, str(doc.path))
             self.document_list.addItem(item)
@@ -222,8 +240,8 @@ class DocumentsPanel(QWidget):
             self.status.setText(f"“{self._collection}” has no documents yet. Until you add "
                                 "some, answers come from the model alone.")
         else:
-            self.status.setText(f"{len(self.documents)} document"
-                                f"{'s' * (len(self.documents) != 1)} in “{self._collection}”.")
+            self.status.setText(f"{plural(len(self.documents), 'document')} in "
+                                f"“{self._collection}”.")
 
     def set_collection(self, name: str | None) -> None:
         """Show ``name`` (the current conversation's collection) without re-announcing it."""
@@ -355,7 +373,7 @@ class DocumentsPanel(QWidget):
         self.activity.clear()
         self.activity.show()
         self.progress.setRange(0, 0)  # busy until the files are counted
-        self.progress_label.setText(f"Reading {len(paths)} item{'s' * (len(paths) != 1)}…")
+        self.progress_label.setText(f"Reading {plural(len(paths), 'item')}…")
         self._show_progress(True)
         thread = IngestThread(self._library, paths, collection, self)
         thread.event.connect(self._on_event)
@@ -368,28 +386,27 @@ class DocumentsPanel(QWidget):
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
-            self.progress_label.setText(f"Indexing {event.done} of {event.total} files…")
+            self.progress_label.setText(f"Indexing {event.done} of "
+                                        f"{plural(event.total, 'file')}…")
         if event.kind in _ROW_MARK and event.path is not None:
             self._add_row(event)
 
     def _add_row(self, event: IngestEvent) -> None:
         name = event.path.name if event.path is not None else ""
         if event.kind == "indexed":
-            text = f"{_ROW_MARK['indexed']}  {name} — {event.passages} passages"
+            outcome = f"indexed, {plural(event.passages, 'passage')}"
         elif event.kind == "unchanged":
-            text = f"{_ROW_MARK['unchanged']}  {name} — already indexed, unchanged"
+            outcome = event.detail or "already indexed, unchanged"
         elif event.kind == "skipped":
-            text = f"{_ROW_MARK['skipped']}  {name} — skipped: {event.detail}"
+            outcome = f"skipped: {event.detail}"
         else:
-            text = f"{_ROW_MARK['failed']}  {name} — could not be read: {event.detail}"
+            outcome = f"could not be read: {event.detail}"
+        text = f"{_ROW_MARK[event.kind]}  {name}\n{outcome}"
         item = QListWidgetItem(text)
         item.setData(Qt.ItemDataRole.UserRole, event.kind)
         item.setToolTip(str(event.path))
         if event.kind == "failed":
-            item.setForeground(self.palette().color(self.palette().ColorRole.Text))
-            font = item.font()
-            font.setBold(True)
-            item.setFont(font)
+            item.setForeground(QColor(self._failed_color))
         self.activity.addItem(item)
         self.activity.scrollToBottom()
 
@@ -411,7 +428,7 @@ class DocumentsPanel(QWidget):
             thread.deleteLater()
         failed = sum(1 for kind, _ in self.activity_rows() if kind == "failed")
         done = sum(1 for kind, _ in self.activity_rows() if kind in ("indexed", "unchanged"))
-        summary = f"Done: {done} file{'s' * (done != 1)} ready"
+        summary = f"Done: {plural(done, 'file')} ready"
         if failed:
             summary += f", {failed} could not be read (see the list)"
         self.progress_label.setText(summary + ".")

@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
     # -- layout --------------------------------------------------------------------------------
     def _build(self, guard: EgressGuard | None) -> None:
         self.sidebar = ConversationSidebar()
-        self.documents = DocumentsPanel(self.library, self.tasks, self.settings.collection)
+        self.documents = DocumentsPanel(self.library, self.tasks, self.settings.collection,
+                                        self.colors.error_text)
 
         center = QWidget()
         column = QVBoxLayout(center)

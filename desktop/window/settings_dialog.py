@@ -30,7 +30,11 @@ RELOAD_KEYS = frozenset({"model_path", "gpu_layers", "context_size"})
 
 
 def model_choice_label(info: ModelInfo) -> str:
-    return f"{info.name}  ·  {format_size(info.size_bytes)}  ·  {info.quantization}"
+    # The file name is what a person chose and recognises; GGUF names are often cryptic.
+    label = info.path.stem
+    if info.quantization.lower() not in label.lower():
+        label += f" · {info.quantization}"
+    return f"{label} · {format_size(info.size_bytes)}"
 
 
 def format_size(size: int) -> str:

@@ -64,7 +64,7 @@ class EnclaveStatusBar(QStatusBar):
 
     def refresh_privacy(self) -> None:
         count = self._guard.blocked_count if self._guard is not None else None
-        self.privacy.setText(("🔒 " if count == 0 else "⚠ ") + privacy_text(count))
+        self.privacy.setText(("● " if count == 0 else "⚠ ") + privacy_text(count))
 
     def show_loading(self, path: Path) -> None:
         self._current_model = path
@@ -77,14 +77,14 @@ class EnclaveStatusBar(QStatusBar):
         if status.quantization.lower() not in label.lower():
             label += f" · {status.quantization}"
         self.model_button.setText(f"Model: {label} · {format_size(status.size_bytes)} · "
-                                  f"{status.backend}")
+                                  f"{status.backend}  ▾")
         tip = f"{status.name}\n{status.path}\nRunning on: {status.backend}"
         if status.note:
             tip += f"\n{status.note}"
         self.model_button.setToolTip(tip + "\nClick to choose another model.")
 
     def show_no_model(self) -> None:
-        self.model_button.setText("No model loaded")
+        self.model_button.setText("No model loaded  ▾")
 
     def _fill_model_menu(self) -> None:
         self.model_menu.clear()

@@ -29,6 +29,7 @@ class Colors:
     notice_border: str
     error_bg: str
     error_border: str
+    error_text: str
     highlight_passage: str
 
 
@@ -36,12 +37,14 @@ LIGHT = Colors(
     window="#f6f7f9", surface="#ffffff", sidebar="#eef0f3", text="#1f2328", muted="#5f6b7a",
     border="#d6dae0", accent="#2f6fdd", accent_text="#ffffff", user_bubble="#e3ecfb",
     notice_bg="#fff6dd", notice_border="#e2c166", error_bg="#fde8e8", error_border="#e09a9a",
+    error_text="#b42318",
     highlight_passage="#fff1a8",
 )
 DARK = Colors(
     window="#1c1f24", surface="#24282e", sidebar="#181a1f", text="#e6e8eb", muted="#9aa4b1",
     border="#363c45", accent="#5b93f0", accent_text="#0d1117", user_bubble="#27364f",
     notice_bg="#3a3120", notice_border="#8a7233", error_bg="#442326", error_border="#9b4a50",
+    error_text="#ff9b8f",
     highlight_passage="#6b5a14",
 )
 
@@ -79,7 +82,7 @@ QMainWindow, QDialog {{ background: {c.window}; }}
 #sidebar QListWidget, #documentsPanel QListWidget {{
     background: transparent; border: none; outline: none; }}
 #sidebar QListWidget::item, #documentsPanel QListWidget::item {{
-    padding: 7px 8px; border-radius: 6px; margin: 1px 0; }}
+    padding: 6px 3px; border-radius: 6px; margin: 1px 0; }}
 #sidebar QListWidget::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
 #documentsPanel QListWidget::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
 #sectionTitle {{ font-weight: 600; color: {c.muted}; font-size: 9pt;
@@ -96,9 +99,9 @@ QMainWindow, QDialog {{ background: {c.window}; }}
     border-radius: 8px; }}
 #infoNotice {{ background: {c.notice_bg}; border: 1px solid {c.notice_border};
     border-radius: 8px; }}
-#citation {{ text-align: left; padding: 6px 8px; border: 1px solid {c.border};
-    border-radius: 6px; background: {c.window}; color: {c.text}; }}
-#citation:hover {{ border-color: {c.accent}; }}
+#citation {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.window}; }}
+#citation:hover, #citation:focus {{ border-color: {c.accent}; }}
+#citationNumber {{ color: {c.accent}; font-weight: 600; }}
 #emptyState {{ color: {c.muted}; }}
 #emptyTitle {{ font-size: 16pt; font-weight: 600; color: {c.text}; }}
 #composer {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px;
@@ -119,8 +122,7 @@ QStatusBar QLabel, QStatusBar QToolButton {{ color: {c.muted}; padding: 2px 6px;
 QProgressBar {{ border: 1px solid {c.border}; border-radius: 4px; background: {c.surface};
     text-align: center; height: 14px; }}
 QProgressBar::chunk {{ background: {c.accent}; border-radius: 3px; }}
-QComboBox, QLineEdit, QSpinBox, QDoubleSpinBox, QPlainTextEdit {{ padding: 4px 6px;
-    border: 1px solid {c.border}; border-radius: 5px; background: {c.surface}; }}
+QToolButton::menu-indicator {{ image: none; width: 0; }}
 QSplitter::handle {{ background: {c.border}; }}
 """
 

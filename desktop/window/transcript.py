@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QToolButton,
@@ -66,16 +66,56 @@ class QuestionCard(QFrame):
         layout.addWidget(self.body)
 
 
-class CitationButton(QPushButton):
+class CitationButton(QFrame):
+    """One source under an answer: number, document and page, the start of the passage.
+
+    A frame with a wrapping label rather than a QPushButton, whose text never wraps and would
+    make the answer wider than the window. Click, Enter or Space opens it."""
+
+    clicked = Signal()
+
     def __init__(self, number: int, citation: dict[str, Any]) -> None:
-        passage = " ".join(str(citation.get("text", "")).split())
-        if len(passage) > 110:
-            passage = passage[:107].rstrip() + "…"
-        super().__init__(f"[{number}]  {citation_label(citation)}  —  “{passage}”")
+        super().__init__()
         self.setObjectName("citation")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"{citation.get('source', '')}\nClick to see the passage in its page.")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(f"{citation.get('source', '')}\nClick to read the passage in its page.")
         self.citation = citation
+        passage = " ".join(str(citation.get("text", "")).split())
+        if len(passage) > 220:
+            passage = passage[:217].rstrip() + "…"
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(10)
+        number_label = QLabel(f"[{number}]")
+        number_label.setObjectName("citationNumber")
+        number_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.label = QLabel(f"<b>{html.escape(citation_label(citation))}</b><br>"
+                            f"<span>“{html.escape(passage)}”</span>")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(number_label)
+        layout.addWidget(self.label, 1)
+        self._plain = f"[{number}]  {citation_label(citation)}  —  “{passage}”"
+
+    def text(self) -> str:
+        return self._plain
+
+    def click(self) -> None:
+        self.clicked.emit()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+                event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.clicked.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class AnswerCard(QFrame):
@@ -154,7 +194,7 @@ class AnswerCard(QFrame):
         self.sources.addWidget(_muted("Sources"))
         for number, citation in enumerate(citations, start=1):
             button = CitationButton(number, citation)
-            button.clicked.connect(lambda _=False, c=citation: self.citation_clicked.emit(c))
+            button.clicked.connect(lambda c=citation: self.citation_clicked.emit(c))
             self.sources.addWidget(button)
 
     def copy(self) -> None:

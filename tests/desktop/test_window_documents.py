@@ -98,8 +98,8 @@ def test_a_bad_file_gets_its_own_error_row_and_the_rest_is_indexed(qtbot, tmp_pa
     make_pdf(folder / "protocol.pdf", ["Sepsis protocol: give antibiotics within one hour."])
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
     window = open_window(qtbot)
-    rows = dict((text.split("  ", 1)[1].split(" —")[0], (kind, text))
-                for kind, text in ingest(qtbot, window, [folder]))
+    rows = {text.split("  ", 1)[1].split("\n")[0]: (kind, text)
+            for kind, text in ingest(qtbot, window, [folder])}
     assert rows["protocol.pdf"][0] == "indexed"
     kind, text = rows["broken.pdf"]
     assert kind == "failed"
