@@ -384,7 +384,8 @@ def _workflow_check(step: dict[str, Any]) -> Check:
         return Check(name, "fail", f"{len(leaks)} non-loopback attempt(s): {shown}")
     if status.startswith("ran"):
         daemons = sorted({a["address"] for a in step.get("host_daemon_attempts") or []})
-        aside = f"; tried hidden host daemon socket(s): {', '.join(daemons)}" if daemons else ""
+        aside = (f"; asked host daemon socket(s), absent or hidden here: {', '.join(daemons)}"
+                 if daemons else "")
         return Check(name, "pass", f"{step.get('socket_attempts', 0)} socket call(s) traced, "
                                    f"none beyond loopback{aside} ({step.get('seconds')} s)")
     return Check(name, "inconclusive", f"the step {status}, so it proves little: "
