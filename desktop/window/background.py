@@ -73,9 +73,9 @@ class BackgroundTasks(QObject):
 
 
 class IngestThread(QThread):
-    """Indexes files into a collection; one ``event`` signal per IngestEvent."""
+    """Indexes files into a collection; one ``progressed`` signal per IngestEvent."""
 
-    event = Signal(object)  # rag.services.IngestEvent
+    progressed = Signal(object)  # rag.services.IngestEvent (not "event": QThread.event exists)
     failed = Signal(str)
 
     def __init__(self, library: LibraryHost, paths: Sequence[Path], collection: str,
@@ -94,6 +94,6 @@ class IngestThread(QThread):
         try:
             library = self._library.library()
             for event in library.ingest(self.paths, self.collection, self._cancel):
-                self.event.emit(event)
+                self.progressed.emit(event)
         except Exception as exc:
             self.failed.emit(human_error(exc))

@@ -31,8 +31,9 @@ class Banner(QFrame):
         self.body.setText(body)
         while self._buttons.count():
             item = self._buttons.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for label, action in actions:
             button = QPushButton(label)
             button.clicked.connect(action)

@@ -150,10 +150,10 @@ class DocumentsPanel(QWidget):
         self.document_list = wrapping_list()
         self.document_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.document_list.customContextMenuRequested.connect(self._document_menu)
-        self.document_list.currentItemChanged.connect(
-            lambda item, _old: self.remove_button.setEnabled(item is not None))
         layout.addWidget(self.document_list, 1)
         self.remove_button = QPushButton("Remove from collection")
+        self.document_list.currentItemChanged.connect(
+            lambda item, _old: self.remove_button.setEnabled(item is not None))
         self.remove_button.setEnabled(False)
         self.remove_button.setToolTip("Forget the selected document: its passages leave the "
                                       "index; the file itself is not touched.")
@@ -209,7 +209,8 @@ class DocumentsPanel(QWidget):
         self.documents_changed.emit()
 
     def _fill_collections(self) -> None:
-        names = sorted({c.name for c in self._known} | ({self._collection} - {None}))
+        names = sorted({c.name for c in self._known}
+                       | ({self._collection} if self._collection is not None else set()))
         self.collections.blockSignals(True)
         self.collections.clear()
         for name in names:
@@ -376,7 +377,7 @@ class DocumentsPanel(QWidget):
         self.progress_label.setText(f"Reading {plural(len(paths), 'item')}…")
         self._show_progress(True)
         thread = IngestThread(self._library, paths, collection, self)
-        thread.event.connect(self._on_event)
+        thread.progressed.connect(self._on_event)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_finished)
         self.ingest = thread

@@ -366,8 +366,10 @@ class MainWindow(QMainWindow):
         for message in self.store.messages(conversation_id):
             if message.refused or not message.content.strip():
                 continue
-            role = "user" if message.role == "user" else "assistant"
-            history.append(ChatMessage(role, message.content))
+            if message.role == "user":
+                history.append(ChatMessage("user", message.content))
+            else:
+                history.append(ChatMessage("assistant", message.content))
         return history
 
     def stop_answer(self) -> None:

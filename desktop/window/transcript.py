@@ -278,7 +278,8 @@ class Transcript(QScrollArea):
     def cards(self) -> list[QWidget]:
         found = []
         for i in range(self._layout.count()):
-            widget = self._layout.itemAt(i).widget()
+            item = self._layout.itemAt(i)
+            widget = item.widget() if item is not None else None
             if widget is not None and widget is not self.empty_state:
                 found.append(widget)
         return found
