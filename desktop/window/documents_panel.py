@@ -66,6 +66,7 @@ class DocumentsPanel(QWidget):
     collection_changed = Signal(object)  # str, or None for "model only"
     documents_changed = Signal()  # the document list was (re)loaded
     ingest_finished = Signal()  # a batch ended (its rows are shown)
+    batch_recorded = Signal(str, dict)  # collection, what happened (for the audit log)
     message = Signal(str)  # something to tell the person in the status bar
 
     def __init__(self, library: LibraryHost, tasks: BackgroundTasks,
@@ -82,6 +83,8 @@ class DocumentsPanel(QWidget):
         self._queue: list[tuple[list[Path], str]] = []
         self.ingest: IngestThread | None = None
         self._failed_color = failed_color
+        self._batch: list[IngestEvent] = []
+        self._batch_collection = ""
         self._build()
 
     # -- layout --------------------------------------------------------------------------------
@@ -371,6 +374,7 @@ class DocumentsPanel(QWidget):
         if not self._queue:
             return
         paths, collection = self._queue.pop(0)
+        self._batch, self._batch_collection = [], collection
         self.activity.clear()
         self.activity.show()
         self.progress.setRange(0, 0)  # busy until the files are counted
@@ -390,6 +394,7 @@ class DocumentsPanel(QWidget):
             self.progress_label.setText(f"Indexing {event.done} of "
                                         f"{plural(event.total, 'file')}…")
         if event.kind in _ROW_MARK and event.path is not None:
+            self._batch.append(event)
             self._add_row(event)
 
     def _add_row(self, event: IngestEvent) -> None:
@@ -433,10 +438,15 @@ class DocumentsPanel(QWidget):
         if failed:
             summary += f", {failed} could not be read (see the list)"
         self.progress_label.setText(summary + ".")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self.progress.hide()
         self.cancel_button.hide()
         self.message.emit(summary + ".")
+        self.batch_recorded.emit(self._batch_collection, {
+            "indexed": [str(e.path) for e in self._batch if e.kind == "indexed"],
+            "unchanged": sum(1 for e in self._batch if e.kind == "unchanged"),
+            "skipped": sum(1 for e in self._batch if e.kind == "skipped"),
+            "failed": [str(e.path) for e in self._batch if e.kind == "failed"],
+        })
         self.refresh()
         self.ingest_finished.emit()
         self._start_next()

@@ -189,6 +189,8 @@ class MainWindow(QMainWindow):
         self.transcript.citation_clicked.connect(self.show_citation)
         self.documents.collection_changed.connect(self._collection_picked)
         self.documents.message.connect(lambda text: self.status.showMessage(text, 8000))
+        self.documents.batch_recorded.connect(
+            lambda collection, outcome: self._record("ingest", collection=collection, **outcome))
         self.status.model_chosen.connect(lambda path: self.apply_settings(model_path=path))
         self.status.settings_requested.connect(self.open_settings)
         self.model.loading.connect(self._model_loading)
@@ -358,8 +360,8 @@ class MainWindow(QMainWindow):
         self.pending = PendingAnswer(self.model.ask(request), conversation.id, card, model_only)
         self.composer.set_answering(True)
         self.refresh_sidebar()
-        self._record("question", conversation=conversation.id, question=question,
-                     collection=request.collection)
+        self._record("question", question=question, collection=request.collection,
+                     rag=request.collection is not None, conversation=conversation.id)
 
     def _history(self, conversation_id: int) -> list[ChatMessage]:
         history: list[ChatMessage] = []
@@ -401,6 +403,10 @@ class MainWindow(QMainWindow):
         if pending.card is not None:
             note = "Answered from the model alone" if pending.model_only else ""
             pending.card.finish(result.answer, stats, result.citations, note)
+        if not pending.model_only:
+            self._record("sources", conversation=pending.conversation_id, refused=False,
+                         sources=[{"source": c.get("source"), "page": c.get("page"),
+                                   "score": c.get("score")} for c in result.citations])
         self._done()
 
     def _on_refused(self, request_id: int, refusal: str) -> None:
@@ -408,6 +414,7 @@ class MainWindow(QMainWindow):
         if pending is None:
             return
         self._save(pending, "assistant", refusal, refused=True)
+        self._record("sources", conversation=pending.conversation_id, refused=True, sources=[])
         if pending.card is not None:
             self.transcript.remove(pending.card)
             self.transcript.add_notice("refusal", "Not in your documents", refusal)

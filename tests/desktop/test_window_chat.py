@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from desktop.audit_log import read_entries
 from desktop.conversations import ConversationStore
 from desktop.settings import load_settings
 from desktop.window.transcript import AnswerCard, NoticeCard, QuestionCard
@@ -159,6 +160,9 @@ def test_export_to_markdown_and_pdf(qtbot, tmp_path: Path) -> None:
     pdf = window.export_conversation(window.current.id, tmp_path / "chat.pdf", "pdf")
     assert "## Question\n\nList two fruits." in md.read_text(encoding="utf-8")
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
+    exports = [e["data"] for e in read_entries(window.settings.home / "audit" / "audit.jsonl")
+               if e["kind"] == "export"]
+    assert [e["format"] for e in exports] == ["md", "pdf"]
 
 
 def test_an_error_answer_is_a_notice_not_an_answer(qtbot) -> None:

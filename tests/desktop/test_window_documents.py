@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
+from desktop.audit_log import read_entries
 from desktop.window.source_viewer import SourceViewer
 from desktop.window.transcript import AnswerCard, CitationButton, NoticeCard
 from tests.desktop.window_helpers import ask, open_window
@@ -72,6 +73,12 @@ def test_a_cited_answer_opens_its_passage_in_context(qtbot, tmp_path: Path) -> N
     assert "lease.pdf, page 2" in notice_button.text()
     saved = window.store.messages(window.current.id)[-1]
     assert saved.citations == answer.citations
+    # Who asked what, and from which sources, is in the tamper-evident audit log.
+    entries = read_entries(window.settings.home / "audit" / "audit.jsonl")
+    by_kind = {e["kind"]: e["data"] for e in entries}
+    assert by_kind["ingest"]["indexed"] == [str(lease)]
+    assert by_kind["question"]["question"] == "What is the notice period for termination?"
+    assert str(lease) in {s["source"] for s in by_kind["sources"]["sources"]}
 
     viewer_target = SystemViewer()
     QDesktopServices.setUrlHandler("file", viewer_target, "open")
