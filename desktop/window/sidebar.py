@@ -43,6 +43,7 @@ class ConversationSidebar(QWidget):
         self.list.setWordWrap(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         layout.addWidget(self.new_button)
         layout.addWidget(title)
         layout.addWidget(self.list, 1)
