@@ -75,3 +75,21 @@ def test_the_collection_choice_belongs_to_the_conversation(qtbot) -> None:
     assert window.store.get(conversation_id).collection is None
     assert "Model only" in window.subtitle.text()
     assert not panel.add_files_button.isHidden()
+
+
+def test_a_citation_whose_file_is_gone_still_shows_its_passage(qtbot, tmp_path) -> None:
+    from desktop.window.background import BackgroundTasks
+    from desktop.window.source_viewer import SourceViewer
+
+    tasks = BackgroundTasks("enclave-test-tasks")
+    try:
+        citation = {"source": str(tmp_path / "moved-away.pdf"), "page": 3,
+                    "text": "The dose is 5 mg daily.", "score": 0.9}
+        viewer = SourceViewer(citation, tasks, "#fff1a8")
+        qtbot.addWidget(viewer)
+        qtbot.waitUntil(lambda: "cannot be read now" in viewer.note.text())
+        assert viewer.text.toPlainText() == "The dose is 5 mg daily."
+        assert not viewer.open_button.isEnabled()
+        assert not viewer.open_file()
+    finally:
+        tasks.stop()
