@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,20 +49,23 @@ class Installed:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     out = tmp_path_factory.mktemp("bundle-out")
     proc = subprocess.run(
         [sys.executable, "-m", "installer.bundle", "build", "--out", str(out), "--keep-staging"],
         cwd=REPO, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     archive = Path(proc.stdout.strip().splitlines()[-1])
-    return Built(archive, out / archive.name.removesuffix(".tar.gz"), proc.stdout)
+    yield Built(archive, out / archive.name.removesuffix(".tar.gz"), proc.stdout)
+    shutil.rmtree(out)  # about 1.5 GB: not left for pytest's temporary-directory rotation
 
 
 @pytest.fixture(scope="session")
-def carried(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def carried(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The archive unpacked on the 'workstation', away from where it was built."""
-    return extract(built.archive, tmp_path_factory.mktemp("workstation"))
+    workstation = tmp_path_factory.mktemp("workstation")
+    yield extract(built.archive, workstation)
+    shutil.rmtree(workstation)
 
 
 def offline(cmd: list[str], home: Path, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
@@ -78,13 +82,14 @@ def install_cmd(bundle: Path, root: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def installed(carried: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+def installed(carried: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     root = tmp_path_factory.mktemp("offline-install")
     (root / "home").mkdir()
     proc = offline(install_cmd(carried, root), root / "home")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    return Installed(root, root / "opt" / "enclave", root / "data", root / "applications",
-                     proc.stdout)
+    yield Installed(root, root / "opt" / "enclave", root / "data", root / "applications",
+                    proc.stdout)
+    shutil.rmtree(root)
 
 
 def test_the_namespace_really_has_no_network(tmp_path: Path) -> None:
@@ -139,7 +144,10 @@ def test_the_same_staged_inputs_give_the_same_manifest_and_archive(
     assert render(compute_entries(built.staging)) == \
         (built.staging / "manifest.json").read_text()
     again = make_tar_gz(built.staging, tmp_path / built.archive.name)
-    assert file_sha256(again) == file_sha256(built.archive)
+    try:
+        assert file_sha256(again) == file_sha256(built.archive)
+    finally:
+        again.unlink()
 
 
 def test_a_tampered_bundle_is_refused_before_anything_is_installed(
