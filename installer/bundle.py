@@ -162,7 +162,7 @@ def _place_models(target: Path, extra: Sequence[Path], log: StepLog) -> list[Lic
 
 
 def _copy_installer(staging: Path, project: Path, log: StepLog) -> None:
-    source = Path(__file__).resolve().parent
+    source = project / "installer"  # the installer of the Enclave being bundled
     (staging / "installer").mkdir()
     for name in INSTALLER_MODULES:
         shutil.copyfile(source / name, staging / "installer" / name)
