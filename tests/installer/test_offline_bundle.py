@@ -71,8 +71,10 @@ def carried(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def offline(cmd: list[str], home: Path, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` in a new network namespace: no interface up, not even loopback."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
-    return subprocess.run(["unshare", "--net", "--", *cmd], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    # Root can make a network namespace directly; anyone else needs a user namespace too.
+    as_user = [] if os.geteuid() == 0 else ["--map-root-user"]
+    return subprocess.run(["unshare", "--net", *as_user, "--", *cmd], env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def install_cmd(bundle: Path, root: Path, *extra: str) -> list[str]:
