@@ -61,7 +61,7 @@ def draw_chart(result: dict[str, Any], path: Path) -> Path:
                                           "same machine, alternating runs; see bench.json")
     finally:
         painter.end()
-    if not image.save(str(path), "PNG"):
+    if not image.save(str(path)):  # the format follows the .png suffix
         raise OSError(f"could not write the chart to {path}")
     return path
 

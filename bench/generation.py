@@ -33,9 +33,6 @@ from bench.stats import median, rounded
 from desktop.settings import Settings
 from models.chat_model import ChatMessage
 
-# Enclave's sampler settings (models/llama_runtime.py); with temperature 0 llama.cpp samples
-# greedily after the repeat penalty, on both sides.
-SAMPLER = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1}
 SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
                  "Answer from the sources, thoroughly.")
 
@@ -92,7 +89,7 @@ class RawLlama:
         self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
                                    n_gpu_layers=gpu_layers, seed=seed, verbose=False)
         eos_id, bos_id = self.llm.token_eos(), self.llm.token_bos()
-        self._formatter = llama_chat_format.Jinja2ChatFormatter(
+        self._formatter: Any = llama_chat_format.Jinja2ChatFormatter(
             template=self.llm.metadata["tokenizer.chat_template"],
             eos_token=self.llm._model.token_get_text(eos_id) if eos_id != -1 else "",
             bos_token=self.llm._model.token_get_text(bos_id) if bos_id != -1 else "",
@@ -110,7 +107,10 @@ class RawLlama:
         stamps: list[float] = []
         started = time.perf_counter()
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
-        for token in llm.generate(tokens, temp=0.0, reset=True, **SAMPLER):
+        # Enclave's sampler settings (models/llama_runtime.py); with temperature 0 llama.cpp
+        # samples greedily after the repeat penalty, on both sides.
+        for token in llm.generate(tokens, temp=0.0, top_k=40, top_p=0.95, min_p=0.05,
+                                  repeat_penalty=1.1, reset=True):
             if is_eog(vocab, token):
                 break
             decoder.decode(llm.detokenize([token]))
