@@ -38,6 +38,11 @@ def table_name(collection_id: str) -> str:
     return "fts_" + re.sub(r"[^a-z0-9]", "_", collection_id.lower())
 
 
+def query_terms(text: str) -> list[str]:
+    """The words and numbers of a text that carry meaning: lower case, stopwords dropped."""
+    return [w for w in _PART.findall(text.lower()) if w not in _STOPWORDS]
+
+
 def match_expression(query: str) -> str:
     """An FTS5 MATCH expression that ORs the query's terms, phrases and number pairs."""
     terms: list[str] = []
