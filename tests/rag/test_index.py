@@ -1,0 +1,105 @@
+"""The two indexes under the library: FTS5 keyword search and Chroma vectors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rag.catalog import Catalog, CollectionError, clean_collection_name, storage_id
+from rag.documents import Passage
+from rag.embedder import MiniLMEmbedder
+from rag.keyword_index import KeywordIndex, match_expression
+from rag.vector_store import ChromaVectorStores
+
+
+def passage(n: int, text: str, doc: str = "doc", page: int | None = 1) -> Passage:
+    return Passage(doc, f"/docs/{doc}.pdf", doc.title(), "", page, n, text)
+
+
+TEXTS = [
+    "4.2 Notice. Either party may end the agreement on 90 days' notice.",
+    "4.3 Breach. Either party may end the agreement at once for material breach.",
+    "This program is released under the GPL-3.0 licence.",
+    "This program is released under GPL version 2 only.",
+    "Give amoxicillin 500 mg three times a day.",
+    "Give amoxicillin 250 mg three times a day.",
+]
+
+
+@pytest.fixture
+def keywords(tmp_path: Path) -> KeywordIndex:
+    index = KeywordIndex(sqlite3.connect(tmp_path / "k.sqlite3"))
+    index.ensure("c-one")
+    index.add("c-one", [passage(n, t) for n, t in enumerate(TEXTS)])
+    return index
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("what does section 4.3 say", 1),
+    ("GPL-3.0", 2),
+    ("GPL version 2", 3),
+    ("amoxicillin 250 mg", 5),
+    ("amoxicillin 500 mg", 4),
+])
+def test_exact_numbers_rank_the_right_passage_first(keywords: KeywordIndex, query: str,
+                                                    expected: int) -> None:
+    hits = keywords.search("c-one", query, 3)
+    assert hits[0].passage.text == TEXTS[expected]
+    assert hits[0].score > 0
+
+
+def test_keyword_queries_never_break_on_punctuation(keywords: KeywordIndex) -> None:
+    for query in ['"unbalanced', "AND OR NOT", "*", "col:umn", "(x", "", "?!"]:
+        keywords.search("c-one", query, 3)  # no sqlite3.OperationalError
+    assert match_expression("the of and") == ""
+
+
+def test_rewriting_a_document_never_duplicates(keywords: KeywordIndex) -> None:
+    keywords.add("c-one", [passage(0, TEXTS[0])])
+    assert keywords.count("c-one") == len(TEXTS)
+    keywords.delete_document("c-one", "doc")
+    assert keywords.count("c-one") == 0
+
+
+def test_collection_names_map_to_safe_storage_ids(tmp_path: Path) -> None:
+    catalog = Catalog(sqlite3.connect(tmp_path / "c.sqlite3"))
+    odd = ["Smith v Jones (2024)", "Patient: Müller / ward 3", "ü", "a", "x" * 120,
+           "Smith v Jones 2024"]
+    ids = {catalog.create_collection(name).id for name in odd}
+    assert len(ids) == len(odd)
+    for cid in ids:
+        assert 3 <= len(cid) <= 63 and cid[0].isalnum() and cid[-1].isalnum()
+        assert all(ch.isalnum() or ch == "-" for ch in cid)
+    assert catalog.find_collection("  Smith   v Jones (2024) ") is not None
+    assert storage_id("Smith v Jones (2024)") == storage_id("Smith v Jones (2024)")
+    for bad in ("", "   ", "a\x00b", "x" * 121):
+        with pytest.raises(CollectionError):
+            clean_collection_name(bad)
+
+
+def test_chroma_holds_explicit_embeddings_per_collection(tmp_path: Path,
+                                                         embedder: MiniLMEmbedder) -> None:
+    stores = ChromaVectorStores(tmp_path / "chroma")
+    one, two = stores.store("c-one-abc"), stores.store("c-two-abc")
+    texts = ["The tenant pays rent monthly.", "The patient takes aspirin daily."]
+    one.add([passage(0, texts[0], "lease")], embedder.embed(texts[:1]))
+    two.add([passage(0, texts[1], "chart", page=None)], embedder.embed(texts[1:]))
+    one.add([passage(0, texts[0], "lease")], embedder.embed(texts[:1]))  # again: an upsert
+    assert one.count() == 1 and two.count() == 1
+    query = embedder.embed(["aspirin"])[0]
+    hits = one.query(query, 5)
+    assert [h.passage.text for h in hits] == [texts[0]]  # never the other collection's
+    best = two.query(query, 5)[0]
+    assert best.passage.page is None and best.score > hits[0].score
+    assert -1.0 <= best.score <= 1.0
+    one.delete_document("lease")
+    assert one.count() == 0
+
+
+def test_the_embedder_is_normalized_and_local(embedder: MiniLMEmbedder) -> None:
+    vectors = embedder.embed(["a short sentence", "another one"])
+    assert len(vectors) == 2 and len(vectors[0]) == embedder.dimension == 384
+    assert abs(sum(x * x for x in vectors[0]) - 1.0) < 1e-4
+    assert embedder.embed([]) == []

@@ -1,0 +1,182 @@
+"""Ingestion through the Library on real files, real Chroma and the real embedder."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.catalog import CollectionError
+from rag.embedder import MiniLMEmbedder
+from rag.keyword_index import KeywordIndex
+from rag.library import Library
+from rag.services import IngestEvent
+from tests.factories import make_docx, make_html, make_pdf, make_text
+
+NOTICE = ["1. Parties\nThis lease is between Acme Ltd and Bolt LLP.",
+          "4.2 Notice\nThe tenant may end this lease by giving three months' notice in writing."]
+
+
+def kinds(events: list[IngestEvent]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for e in events:
+        found.setdefault(e.kind, []).append(e.path.name if e.path else "")
+    return found
+
+
+def passage_count(library: Library, collection: str) -> int:
+    return sum(c.passages for c in library.collections() if c.name == collection)
+
+
+def test_a_folder_is_indexed_and_searchable_with_pages(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "matter"
+    make_pdf(folder / "lease.pdf", NOTICE, title="Lease")
+    make_docx(folder / "memo.docx", [("heading1", "Memo"),
+                                     ("paragraph", "The landlord is Acme Ltd of Leeds.")])
+    make_html(folder / "note.html", "Note", "<p>Rent is GBP 2,000 a month.</p>")
+    events = list(library.ingest([folder], "Acme lease"))
+    assert events[0].kind == "started" and events[-1].kind == "finished"
+    assert sorted(kinds(events)["indexed"]) == ["lease.pdf", "memo.docx", "note.html"]
+    assert events[-1].done == events[-1].total == 3
+    hit = library.search("how much notice must the tenant give?", "Acme lease", 3)[0]
+    assert Path(hit.passage.source).name == "lease.pdf" and hit.passage.page == 2
+    assert "three months' notice" in hit.passage.text
+    docs = {d.path.name: d for d in library.documents("Acme lease")}
+    assert docs["lease.pdf"].pages == 2 and docs["lease.pdf"].passages >= 1
+
+
+def test_unchanged_files_cost_nothing_and_changed_files_replace(library: Library,
+                                                                 tmp_path: Path) -> None:
+    doc = make_text(tmp_path / "policy.txt", "Visitors must sign in at reception.\n")
+    list(library.ingest([doc], "c"))
+    before = passage_count(library, "c")
+    again = list(library.ingest([doc], "c"))
+    assert kinds(again)["unchanged"] == ["policy.txt"]
+    assert passage_count(library, "c") == before
+
+    # Same bytes, new mtime: the hash says unchanged.
+    os.utime(doc, ns=(1_000_000_000, 1_000_000_000))
+    assert kinds(list(library.ingest([doc], "c")))["unchanged"] == ["policy.txt"]
+
+    make_text(doc, "Visitors must wear a badge at all times.\n")
+    changed = list(library.ingest([doc], "c"))
+    assert kinds(changed)["indexed"] == ["policy.txt"]
+    hits = library.search("visitors", "c", 5)
+    assert [h.passage.text for h in hits] == ["Visitors must wear a badge at all times."]
+
+
+def test_forget_removes_a_document(library: Library, tmp_path: Path) -> None:
+    a = make_text(tmp_path / "a.txt", "Apples are stored in the cold room.\n")
+    b = make_text(tmp_path / "b.txt", "Bananas are stored in the warm room.\n")
+    list(library.ingest([a, b], "fruit"))
+    assert library.forget(a, "fruit") is True
+    assert library.forget(a, "fruit") is False
+    sources = {Path(h.passage.source).name for h in library.search("stored room", "fruit", 5)}
+    assert sources == {"b.txt"}
+    assert [d.path.name for d in library.documents("fruit")] == ["b.txt"]
+
+
+def test_collections_never_mix(library: Library, tmp_path: Path) -> None:
+    list(library.ingest([make_text(tmp_path / "smith.txt", "Smith's knee was injured.\n")],
+                        "Smith v Jones (2024)"))
+    list(library.ingest([make_text(tmp_path / "brown.txt", "Brown's knee was injured.\n")],
+                        "Patient: Brown / ward 3"))
+    for collection, name in (("Smith v Jones (2024)", "smith.txt"),
+                             ("Patient: Brown / ward 3", "brown.txt")):
+        hits = library.search("knee injury", collection, 10)
+        assert {Path(h.passage.source).name for h in hits} == {name}
+    assert {c.name for c in library.collections()} == {"Smith v Jones (2024)",
+                                                        "Patient: Brown / ward 3"}
+    with pytest.raises(CollectionError, match="no collection named 'Nope'"):
+        library.search("knee", "Nope", 5)
+
+
+def test_collections_rename_and_delete(library: Library, tmp_path: Path) -> None:
+    list(library.ingest([make_text(tmp_path / "x.txt", "Xylophones are loud.\n")], "Old"))
+    library.rename_collection("Old", "New")
+    assert library.search("xylophone", "New", 1)
+    library.delete_collection("New")
+    assert library.collections() == []
+    list(library.ingest([make_text(tmp_path / "y.txt", "Yaks are hairy.\n")], "New"))
+    assert {Path(h.passage.source).name for h in library.search("animals", "New", 5)} == \
+        {"y.txt"}
+
+
+def test_bad_files_are_named_and_the_rest_indexed(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    make_text(folder / "good.txt", "The boiler is serviced every May.\n")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")
+    outside = make_text(tmp_path / "secret.txt", "The safe code is 4711.\n")
+    (folder / "link.txt").symlink_to(outside)
+    events = list(library.ingest([folder], "house"))
+    found = kinds(events)
+    assert found["indexed"] == ["good.txt"]
+    assert sorted(found["failed"]) == ["broken.pdf", "empty.txt"]
+    skipped = {e.path.name: e.detail for e in events if e.kind == "skipped" and e.path}
+    assert skipped["link.txt"] == "points outside the folder you added"
+    assert "not a supported kind of document" in skipped["photo.jpg"]
+    assert all(e.detail for e in events if e.kind == "failed")
+    assert all("4711" not in h.passage.text for h in library.search("safe code", "house", 5))
+
+
+def test_a_file_removed_from_the_folder_is_forgotten(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "f"
+    make_text(folder / "keep.txt", "Keep this note about gardens.\n")
+    gone = make_text(folder / "gone.txt", "This note about gardens will be deleted.\n")
+    list(library.ingest([folder], "g"))
+    gone.unlink()
+    events = list(library.ingest([folder], "g"))
+    assert any(e.kind == "skipped" and e.path == gone and "forgotten" in e.detail
+               for e in events)
+    assert [d.path.name for d in library.documents("g")] == ["keep.txt"]
+
+
+def test_a_crash_mid_ingest_leaves_a_usable_index_and_the_next_ingest_completes(
+        enclave_home: Path, embedder: MiniLMEmbedder, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    index = enclave_home / "index"
+    first = make_text(tmp_path / "first.txt", "The first note is about lamps.\n")
+    second = make_pdf(tmp_path / "second.pdf", NOTICE)
+    library = Library(index, embedder)
+    list(library.ingest([first], "c"))
+
+    real_add = KeywordIndex.add
+
+    def crash_after_the_vector_write(self: KeywordIndex, *args: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(KeywordIndex, "add", crash_after_the_vector_write)
+    with pytest.raises(RuntimeError, match="power cut"):
+        list(library.ingest([second], "c"))
+    library.close()
+    monkeypatch.setattr(KeywordIndex, "add", real_add)
+
+    reopened = Library(index, embedder)  # as after a restart
+    assert [d.path.name for d in reopened.documents("c")] == ["first.txt"]
+    assert reopened.search("lamps", "c", 1)[0].passage.source == str(first)
+    events = list(reopened.ingest([first, second], "c"))
+    assert kinds(events)["indexed"] == ["second.pdf"]
+    assert kinds(events)["unchanged"] == ["first.txt"]
+    hits = reopened.search("notice in writing", "c", 20)
+    ids = [h.passage.passage_id for h in hits]
+    assert len(ids) == len(set(ids))
+    stored = reopened._store(reopened._collection("c")).count()  # vectors, not duplicated
+    assert stored == passage_count(reopened, "c") == len(hits)
+    reopened.close()
+
+
+def test_cancel_stops_between_files(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for n in range(3):
+        make_text(folder / f"n{n}.txt", f"Note number {n} about trains.\n")
+    cancel = threading.Event()
+    events = []
+    for event in library.ingest([folder], "c", cancel):
+        events.append(event)
+        cancel.set()  # after "started"
+    assert events[-1].kind == "finished" and events[-1].detail == "cancelled"
+    assert "indexed" not in kinds(events)
