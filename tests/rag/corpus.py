@@ -594,18 +594,24 @@ PARAPHRASED: list[tuple[str, str, str, int | None]] = [
      "released in writing by the supervising partner", None),
 ]
 
-UNANSWERABLE = [
+# Questions with no answer in the corpus. Off-topic ones must be refused by grounded mode; the
+# in-domain ones (a drug or a party the documents never mention) come close to real passages,
+# and are left to the model's instruction to say when the passages do not answer.
+OFF_TOPIC = [
     "What is the capital of Peru?",
     "Who won the football World Cup in 2018?",
     "What is a good recipe for banana bread?",
     "How do I change the oil in a diesel car?",
-    "What is the warfarin dose for atrial fibrillation?",
     "What is the boiling point of ethanol?",
     "How many moons does Jupiter have?",
-    "Who is the landlord under the office lease?",
-    "What is the insulin regimen for type 1 diabetes?",
     "Explain the rules of cricket.",
 ]
+IN_DOMAIN_UNANSWERABLE = [
+    "What is the warfarin dose for atrial fibrillation?",
+    "Who is the landlord under the office lease?",
+    "What is the insulin regimen for type 1 diabetes?",
+]
+UNANSWERABLE = OFF_TOPIC + IN_DOMAIN_UNANSWERABLE
 
 
 def write_corpus(folder: Path) -> list[Path]:
