@@ -17,7 +17,7 @@ from rag.retrieval_types import Hit
 # Chroma metadata cannot hold None: a page-less passage is stored with page 0.
 _NO_PAGE = 0
 # Wider than Chroma's default so the approximate search misses fewer near neighbours.
-_HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 200}
+_HNSW: dict[str, Any] = {"space": "cosine", "ef_construction": 200, "ef_search": 200}
 _WRITE_BATCH = 1000
 
 
@@ -35,7 +35,9 @@ class ChromaVectorStores:
 
     def store(self, collection_id: str) -> ChromaVectorStore:
         collection = self._client.get_or_create_collection(
-            collection_id, embedding_function=None, configuration={"hnsw": _HNSW})
+            collection_id, embedding_function=None,
+            configuration={"hnsw": _HNSW},  # type: ignore[arg-type]
+        )
         return ChromaVectorStore(collection)
 
     def drop(self, collection_id: str) -> None:

@@ -45,15 +45,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.collection is None and collection not in {c.name for c in library.collections()}:
             library.create_collection(collection)
         for query in queries:
-            hits = library.search(query, collection, top_k)
-            result = {"query": query, "collection": collection,
-                      "hits": [h.to_json() for h in hits]}
+            hits = [h.to_json() for h in library.search(query, collection, top_k)]
+            result = {"query": query, "collection": collection, "hits": hits}
             if args.batch is not None:
                 print(json.dumps(result, ensure_ascii=False), flush=True)
             elif args.json:
                 print(json.dumps(result, ensure_ascii=False, indent=2))
             else:
-                _print_hits(query, result["hits"])
+                _print_hits(query, hits)
     finally:
         library.close()
     return EXIT_OK
