@@ -69,36 +69,55 @@ class KeywordIndex:
         self._db = connection
 
     def ensure(self, collection_id: str) -> None:
+        table = table_name(collection_id)
         self._db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table_name(collection_id)} USING fts5("
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
             "passage_id UNINDEXED, doc_sha256 UNINDEXED, source UNINDEXED, title, section, "
             "page UNINDEXED, ordinal UNINDEXED, text, "
             "tokenize = 'porter unicode61 remove_diacritics 2')")
+        # FTS5 cannot index its UNINDEXED columns: this table finds a passage's, a document's or
+        # a file's rows by index, so deleting them never scans the whole collection.
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table}_rows (rowid INTEGER PRIMARY KEY, "
+            "passage_id TEXT NOT NULL UNIQUE, doc_sha256 TEXT NOT NULL, source TEXT NOT NULL)")
+        self._db.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_doc "
+                         f"ON {table}_rows (doc_sha256)")
+        self._db.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_source "
+                         f"ON {table}_rows (source)")
         self._db.commit()
 
     def drop(self, collection_id: str) -> None:
-        self._db.execute(f"DROP TABLE IF EXISTS {table_name(collection_id)}")
+        table = table_name(collection_id)
+        self._db.execute(f"DROP TABLE IF EXISTS {table}")
+        self._db.execute(f"DROP TABLE IF EXISTS {table}_rows")
         self._db.commit()
 
     def add(self, collection_id: str, passages: Sequence[Passage]) -> None:
         table = table_name(collection_id)
-        # Deterministic ids: delete-then-insert makes a repeated write (after a crash) harmless.
-        self._db.executemany(f"DELETE FROM {table} WHERE passage_id = ?",
-                             [(p.passage_id,) for p in passages])
-        self._db.executemany(
-            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.passage_id, p.doc_sha256, p.source, p.title, p.section, p.page, p.ordinal,
-              p.text) for p in passages])
+        # Deterministic ids: a passage written again (after a crash) replaces itself.
+        self._delete_where(table, "passage_id", [p.passage_id for p in passages])
+        for p in passages:
+            cursor = self._db.execute(
+                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (p.passage_id, p.doc_sha256, p.source, p.title, p.section, p.page, p.ordinal,
+                 p.text))
+            self._db.execute(f"INSERT INTO {table}_rows VALUES (?, ?, ?, ?)",
+                             (cursor.lastrowid, p.passage_id, p.doc_sha256, p.source))
         self._db.commit()
 
     def delete_document(self, collection_id: str, doc_sha256: str) -> None:
-        self._db.execute(f"DELETE FROM {table_name(collection_id)} WHERE doc_sha256 = ?",
-                         (doc_sha256,))
+        self._delete_where(table_name(collection_id), "doc_sha256", [doc_sha256])
         self._db.commit()
 
     def delete_source(self, collection_id: str, source: str) -> None:
-        self._db.execute(f"DELETE FROM {table_name(collection_id)} WHERE source = ?", (source,))
+        self._delete_where(table_name(collection_id), "source", [source])
         self._db.commit()
+
+    def _delete_where(self, table: str, column: str, values: Sequence[str]) -> None:
+        for value in values:
+            self._db.execute(f"DELETE FROM {table} WHERE rowid IN "
+                             f"(SELECT rowid FROM {table}_rows WHERE {column} = ?)", (value,))
+            self._db.execute(f"DELETE FROM {table}_rows WHERE {column} = ?", (value,))
 
     def count(self, collection_id: str) -> int:
         row = self._db.execute(f"SELECT count(*) FROM {table_name(collection_id)}").fetchone()

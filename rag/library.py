@@ -276,14 +276,16 @@ class Library:
 
     def _write_document(self, target: Collection, item: _Parsed) -> None:
         store = self._store(target)
+        twin = self._catalog.document_with_sha(target, item.row.sha256)
         self._catalog.mark_pending(item.row)
+        # A new path has nothing to clear: whatever a crash left is cleared on the next open,
+        # since every write happens under a pending row.
         if item.previous is not None:
             self._remove_passages(store, target.id, item.previous.path, item.previous.sha256)
-        twin = self._catalog.document_with_sha(target, item.row.sha256)
         if twin is not None and twin.path != item.row.path:
             # The same content under another path that no longer exists: the file moved.
+            self._remove_passages(store, target.id, twin.path, twin.sha256)
             self._catalog.remove_document(target.id, twin.path)
-        self._remove_passages(store, target.id, item.row.path, item.row.sha256)
         store.add(item.passages, item.embeddings)
         self._keywords.add(target.id, item.passages)
         self._catalog.mark_complete(target.id, item.row.path)
