@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.report import summary_lines
 
-WIDTH, HEIGHT = 1500, 760
+WIDTH, HEIGHT = 1500, 800
 _BLUE, _ORANGE, _GREEN, _RED, _GREY = "#1f5fae", "#e07b00", "#2e8b3e", "#c62828", "#666666"
 
 
@@ -143,6 +143,7 @@ def _ratio_panel(painter: Any, result: dict[str, Any], box: tuple[int, int, int,
     g, i = result.get("generation", {}), result.get("ingestion", {})
     bars = [
         ("generation decode", g.get("decode_ratio"), g.get("target_decode_ratio")),
+        ("decode, whole runs", g.get("decode_ratio_alternating_runs"), None),
         ("generation end to end", g.get("end_to_end_ratio"), None),
         ("ingestion pages/s", i.get("ratio"), i.get("target_ratio")),
     ]
@@ -150,9 +151,9 @@ def _ratio_panel(painter: Any, result: dict[str, Any], box: tuple[int, int, int,
     small.setPixelSize(14)
     painter.setFont(small)
     label_w, scale_max = 190, 1.2
-    bar_h = 40
+    bar_h = 34
     for row, (label, value, target) in enumerate(bars):
-        y = y0 + 20 + row * (bar_h + 25)
+        y = y0 + 20 + row * (bar_h + 22)
         painter.setPen(QColor("black"))
         painter.drawText(x0, int(y + bar_h / 2 + 5), label)
         if not isinstance(value, int | float):

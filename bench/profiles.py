@@ -10,6 +10,7 @@ class Profile:
     name: str
     generation_rounds: int
     generation_tokens: int
+    interleaved_rounds: int
     rag_passage_chars: int
     ingest_files: int
     ingest_pages_per_file: int
@@ -19,13 +20,16 @@ class Profile:
     startup_runs: int
 
 
-FULL = Profile("full", generation_rounds=6, generation_tokens=256, rag_passage_chars=1000,
+FULL = Profile("full", generation_rounds=4, generation_tokens=256,
+               interleaved_rounds=3, rag_passage_chars=1000,
                ingest_files=12, ingest_pages_per_file=8, ingest_rounds=2,
                search_sizes=(1_000, 10_000, 100_000), search_repeats=5, startup_runs=5)
-QUICK = Profile("quick", generation_rounds=2, generation_tokens=48, rag_passage_chars=1000,
+QUICK = Profile("quick", generation_rounds=2, generation_tokens=48,
+                interleaved_rounds=1, rag_passage_chars=1000,
                 ingest_files=3, ingest_pages_per_file=4, ingest_rounds=1,
                 search_sizes=(1_000, 5_000), search_repeats=3, startup_runs=2)
 # For the test suite: every section runs end to end, on sizes too small to mean anything.
-TINY = Profile("tiny", generation_rounds=1, generation_tokens=8, rag_passage_chars=200,
+TINY = Profile("tiny", generation_rounds=1, generation_tokens=8,
+               interleaved_rounds=1, rag_passage_chars=200,
                ingest_files=2, ingest_pages_per_file=2, ingest_rounds=1,
                search_sizes=(200, 400), search_repeats=1, startup_runs=1)

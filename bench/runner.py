@@ -59,6 +59,7 @@ def run_benchmarks(settings: Settings, profile: Profile,
     sections: dict[str, Callable[[], dict[str, Any]]] = {
         "generation": lambda: benchmark_generation(
             settings, rounds=profile.generation_rounds, max_tokens=profile.generation_tokens,
+            interleaved_rounds=profile.interleaved_rounds,
             passage_chars=profile.rag_passage_chars, progress=progress),
         "ingestion": lambda: benchmark_ingestion(
             files=profile.ingest_files, pages_per_file=profile.ingest_pages_per_file,
