@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from models.chat_model import ChatMessage
+from rag.catalog import CollectionError
 from rag.library import Library
 from rag.prompting import cited_numbers, system_message, user_message
 from rag.retrieval_types import Hit
+from rag.retrieve import Retrieval
 from rag.services import PreparedQuestion
 
 # Tokens of the prompt template and the model's own framing, kept free when fitting.
@@ -51,7 +53,10 @@ class Assistant:
                 history: Sequence[ChatMessage] = (), system_prompt: str | None = None,
                 ) -> PreparedQuestion:
         name = collection or self._options.collection
-        found = self._library.retrieve(question, name, self._options.top_k)
+        try:
+            found = self._library.retrieve(question, name, self._options.top_k)
+        except CollectionError:  # a collection with nothing in it yet: nothing can be found
+            found = Retrieval([], 0.0)
         hits = found.hits
         if self._options.grounded and (
                 not hits or found.best_similarity < self._options.relevance_threshold):

@@ -81,3 +81,9 @@ def test_citations_follow_the_answer_markers(corpus_library: Library) -> None:
 def test_citation_markers() -> None:
     assert cited_numbers("See [1, 3] and [2-3]; not [0] or [12].", 5) == [1, 3, 2]
     assert cited_numbers("[1-2000]", 5) == []
+
+
+def test_a_collection_with_nothing_in_it_refuses(library: Library) -> None:
+    prepared = Assistant(library).prepare("What is the notice period?", "Empty matter")
+    assert prepared.refused
+    assert prepared.refusal == "I could not find this in your documents (collection Empty matter)."
