@@ -216,15 +216,16 @@ def benchmark_generation(settings: Settings, *, rounds: int, max_tokens: int,
 
 def _alternate(model_thread: Any, raw: RawLlama, rounds: int, max_tokens: int,
                passage_chars: int, progress: Callable[[str], None]) -> list[tuple[Run, Run]]:
-    def enclave(round_no: int) -> Run:
-        return run_enclave(model_thread, rag_messages(round_no, passage_chars), max_tokens)
+    def enclave(round_no: int, chars: int = passage_chars) -> Run:
+        return run_enclave(model_thread, rag_messages(round_no, chars), max_tokens)
 
-    def raw_side(round_no: int) -> Run:
-        prompt, add_bos = raw.prompt_text(rag_messages(round_no, passage_chars))
+    def raw_side(round_no: int, chars: int = passage_chars) -> Run:
+        prompt, add_bos = raw.prompt_text(rag_messages(round_no, chars))
         return raw.run(prompt, add_bos, max_tokens)
 
-    enclave(0)  # warm-up: page the weights in and settle the allocators, on both sides
-    raw_side(0)
+    # Warm-up on a short prompt: page the weights in and settle the allocators, on both sides.
+    enclave(0, chars=100)
+    raw_side(0, chars=100)
     pairs: list[tuple[Run, Run]] = []
     for round_no in range(1, rounds + 1):
         progress(f"generation round {round_no}/{rounds}")
