@@ -5,12 +5,10 @@ filled directly through the library's own index components (the ``Catalog`` row 
 collection, ``ChromaVectorStores`` for vectors, ``KeywordIndex`` for BM25, on the library's own
 files) with generated passages (long-tailed vocabulary, bench.corpus) and random unit vectors.
 Random vectors are the hard case for an HNSW index (no cluster structure to exploit), so the
-vector side is, if anything, pessimistic. The keyword rows go in with one INSERT per batch rather
-than through ``KeywordIndex.add``, whose per-passage ``DELETE ... WHERE passage_id = ?`` scans the
-whole FTS table each time (quadratic: hours at 100k); the rows are the same. The query itself
-is the real thing: ``Library.search`` with the real embedder, vector search, keyword search and
-rank fusion, warm and in-process.
-The collection grows in place from one size to the next; each size is measured in turn.
+vector side is, if anything, pessimistic. The query itself is the real thing:
+``Library.search`` with the real embedder, vector search, keyword search and rank fusion, warm
+and in-process. The collection grows in place from one size to the next; each size is measured
+in turn.
 """
 
 from __future__ import annotations
@@ -37,13 +35,14 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
 
     from rag.catalog import Catalog
     from rag.documents import Passage
-    from rag.keyword_index import table_name
+    from rag.keyword_index import KeywordIndex
     from rag.library import CHROMA_FOLDER
     from rag.vector_store import ChromaVectorStores
 
     found = Catalog(catalog_db).find_collection(COLLECTION)
     assert found is not None
     store = ChromaVectorStores(index_dir / CHROMA_FOLDER).store(found.id)
+    keywords = KeywordIndex(catalog_db)
     rng = np.random.default_rng(seed)
     for first in range(start, stop, _INSERT_STEP):
         numbers = range(first, min(first + _INSERT_STEP, stop))
@@ -57,12 +56,7 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
         vectors = rng.standard_normal((len(passages), 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         store.add(passages, vectors.tolist())
-        catalog_db.executemany(
-            f"INSERT INTO {table_name(found.id)} (passage_id, doc_sha256, source, title, "
-            "section, page, ordinal, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.passage_id, p.doc_sha256, p.source, p.title, p.section, p.page, p.ordinal,
-              p.text) for p in passages])
-        catalog_db.commit()
+        keywords.add(found.id, passages)
 
 
 class TimingEmbedder:
