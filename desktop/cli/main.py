@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,9 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Hidden: print the time from process start to the first paint of the window, then quit.
     parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (ask, models_cmd, audit_cmd, verify_egress_cmd, doctor_cmd):
-        module.register(commands)
-    for module in (ingest, search, collections_cmd, eval_cmd, bench_cmd):
+    for module in (ask, ingest, search, collections_cmd, eval_cmd, models_cmd, doctor_cmd,
+                   verify_egress_cmd, audit_cmd, bench_cmd):
         module.register(commands)
     return parser
 
@@ -66,6 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nenclave: stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`enclave ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as exc:
+        # Disk full, permission denied, ...: one line a person can act on, not a traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"enclave: {exc.strerror or exc}{where}.", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
