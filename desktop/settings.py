@@ -95,6 +95,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["allowed_hosts"] = tuple(str(h) for h in values["allowed_hosts"])
     settings = Settings(home=home, model_path=model_path, **values)
     _validate(settings)
+    if not home.exists():
+        # Created private on first use: it will hold documents' text and people's questions.
+        home.mkdir(mode=0o700, parents=True)
     return settings
 
 

@@ -58,3 +58,10 @@ def test_an_invalid_value_is_never_written(enclave_home: Path) -> None:
     with pytest.raises(SettingsError, match="temperature"):
         save_settings(s, temperature=9.0)
     assert not (enclave_home / "config.toml").exists()
+
+
+def test_a_new_data_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "fresh" / "enclave"
+    monkeypatch.setenv("ENCLAVE_HOME", str(home))
+    load_settings()
+    assert home.is_dir() and home.stat().st_mode & 0o077 == 0
