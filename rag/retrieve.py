@@ -42,14 +42,14 @@ REFERENCE_BONUS = 0.15
 CANDIDATES = 50
 
 _WORD = re.compile(r"[^\W_]+")
-# Numbers a question uses to name a version: "version 2", "v3", "revision 4", "GPL-3.0".
+# Numbers a question uses to name a version: "version 2", "v3", "GPLv2", "rev 4", "GPL-3.0".
 _REFERENCE_WORDS = "clause|section|article|paragraph|schedule|annex|part|§"
 _REFERENCE = re.compile(rf"(?:{_REFERENCE_WORDS})\.?\s*(\d{{1,3}}(?:\.\d{{1,3}})*[a-z]?)\b"
                         rf"|\b(\d{{1,3}}(?:\.\d{{1,3}})+)\b(?!\s*(?:mg|g|ml|mcg|kg|%))",
                         re.IGNORECASE)
 _AFTER_VERSION_WORD = re.compile(r"(?:version|ver|v|revision|rev|release)\.?\s*$", re.IGNORECASE)
-_VERSION = re.compile(r"\b(?:version|ver|v|revision|rev|edition|release|amendment|no)\.?\s*"
-                      r"(\d+)\b|\b[a-z]+-(\d+)(?:\.\d+)*\b", re.IGNORECASE)
+_VERSION = re.compile(r"\b(?:[a-z]*v|version|ver|revision|rev|edition|release|amendment|no)"
+                      r"\.?\s*(\d+)\b|\b[a-z]+-(\d+)(?:\.\d+)*\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,5 @@ def test_keyword_strength_and_the_named_version_order_the_hits() -> None:
     named = combine(by_vector, [], "what does version 2 say", 3)
     assert named[0].passage.doc_sha256 == "d3"
     assert version_numbers("GPL-3.0 or v2, clause 4.2, 500 mg") == {"3", "2"}
+    assert version_numbers("Is GPLv2 compatible? See version 3.") == {"2", "3"}
+    assert version_numbers("the 4 conditions of clause 7 at 500 mg") == set()
