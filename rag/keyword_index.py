@@ -38,6 +38,10 @@ def table_name(collection_id: str) -> str:
     return "fts_" + re.sub(r"[^a-z0-9]", "_", collection_id.lower())
 
 
+def is_stopword(word: str) -> bool:
+    return word.lower() in _STOPWORDS
+
+
 def query_terms(text: str) -> list[str]:
     """The words and numbers of a text that carry meaning: lower case, stopwords dropped."""
     return [w for w in _PART.findall(text.lower()) if w not in _STOPWORDS]
