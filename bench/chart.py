@@ -124,7 +124,8 @@ def _search_panel(painter: Any, search: dict[str, Any], box: tuple[int, int, int
             painter.drawLine(a, b)
         for s, p in zip(sizes, points, strict=True):
             painter.drawEllipse(p, 4, 4)
-            painter.drawText(int(p.x() + 8), int(p.y() - 6), f"{s[key]:.0f}")
+            below = key == "p50_ms"  # p50 and p95 sit close together: label one underneath
+            painter.drawText(int(p.x() + 8), int(p.y() + (18 if below else -6)), f"{s[key]:.0f}")
         painter.drawLine(x0 + 20, y0 + 20 + 20 * legend_row, x0 + 50, y0 + 20 + 20 * legend_row)
         painter.drawText(x0 + 58, y0 + 25 + 20 * legend_row, label)
 
