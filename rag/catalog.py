@@ -3,6 +3,10 @@
 One SQLite file under the index directory holds it, beside the keyword index. A document is
 "pending" from before its passages are written until they all are, then "complete"; a pending row
 left by a crash is cleaned up on the next open, so the index never keeps half a document.
+
+Each document row records the index version that built its passages (how the chunker cut them
+and what text was embedded for them): a document built by another version is indexed again on
+the next ingest, even when the file itself did not change.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ CREATE TABLE IF NOT EXISTS documents (
     passages INTEGER NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),
     ingested_at TEXT NOT NULL,
+    index_version INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (collection_id, path)
 );
 CREATE INDEX IF NOT EXISTS documents_by_sha ON documents (collection_id, sha256);
@@ -64,6 +69,8 @@ class DocumentRow:
     passages: int
     state: str
     ingested_at: str
+    # The index version that built the passages; 0 for rows written before versions existed.
+    index_version: int = 0
 
 
 def clean_collection_name(name: str) -> str:
@@ -96,7 +103,16 @@ class Catalog:
         self._db = connection
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
+        self._add_index_version_column()
         self._db.commit()
+
+    def _add_index_version_column(self) -> None:
+        """A catalogue made before index versions existed gets the column (every document in it
+        counts as built by version 0, so the next ingest rebuilds it)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "index_version" not in columns:
+            self._db.execute("ALTER TABLE documents "
+                             "ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0")
 
     # -- collections ---------------------------------------------------------------------------
 
@@ -164,9 +180,9 @@ class Catalog:
 
     def mark_pending(self, row: DocumentRow) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
             (row.collection_id, row.path, row.sha256, row.size, row.mtime_ns, row.title,
-             row.pages, row.passages, row.ingested_at))
+             row.pages, row.passages, row.ingested_at, row.index_version))
         self._db.commit()
 
     def mark_complete(self, collection_id: str, path: str) -> None:

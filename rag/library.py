@@ -35,6 +35,11 @@ CHROMA_FOLDER = "chroma"
 FLUSH_PASSAGES = 128
 # Passages embedded per call, so a cancel is noticed within one of them.
 EMBED_STEP = 64
+# The version of what builds a document's passages: the chunker (rag/chunking.py) and the text
+# embedded for each passage (_embedding_text here, the model in rag/embedder.py). Raise it with
+# any change to those; documents indexed by another version are indexed again on the next
+# ingest. (Scoring in rag/retrieve.py reads the index at query time and needs no bump.)
+INDEX_VERSION = 1
 
 __all__ = ["CollectionError", "Library"]
 
@@ -226,7 +231,9 @@ class Library:
             info = None
         with self._lock:
             previous = self._catalog.document_at(target, key)
-        if (info is not None and previous is not None and previous.state == "complete"
+        current = previous is not None and previous.index_version == INDEX_VERSION
+        if (info is not None and previous is not None and current
+                and previous.state == "complete"
                 and previous.size == info.st_size and previous.mtime_ns == info.st_mtime_ns):
             return IngestEvent("unchanged", 0, 0, path)
         try:
@@ -234,11 +241,12 @@ class Library:
                 raise UnreadableDocument(path, "file not found")
             sha = _sha256_file(path)
             with self._lock:
-                if previous is not None and previous.sha256 == sha:
+                if previous is not None and current and previous.sha256 == sha:
                     self._catalog.touch(target, key, info.st_size, info.st_mtime_ns)
                     return IngestEvent("unchanged", 0, 0, path)
                 twin = self._catalog.document_with_sha(target, sha)
-            if twin is not None and twin.path != key and Path(twin.path).exists():
+            if (twin is not None and twin.path != key and Path(twin.path).exists()
+                    and twin.index_version == INDEX_VERSION):
                 return IngestEvent("unchanged", 0, 0, path,
                                    f"same content as {twin.path}, already indexed")
             document = load_document(path)
@@ -254,7 +262,8 @@ class Library:
             return IngestEvent("failed", 0, 0, path, "no text to index in this file")
         pages = len(document.pages)
         row = DocumentRow(target.id, key, document.sha256, info.st_size, info.st_mtime_ns,
-                          document.title, pages, len(passages), "pending", now_iso())
+                          document.title, pages, len(passages), "pending", now_iso(),
+                          INDEX_VERSION)
         return _Parsed(path, row, passages, previous)
 
     def _write(self, target: Collection, batch: list[_Parsed],

@@ -19,6 +19,18 @@ bonus: BM25 finds it, but a bare reference has too few words to outweigh the emb
 title bonus favours the document whose title or file name carries the version the question
 names ("version 2" when only "GPL-2.0.txt" or "Version 2.0" says so). Scores lie in [0, 1];
 higher is better and they compare across queries.
+
+A passage shorter than ``SHORT_PASSAGE`` characters (a title page, a letterhead, a heading with
+one line under it) loses up to ``SHORT_PENALTY``: it shares the document's name and topic words
+with every question about that document, so both sides rank it high without it answering
+anything. Tuned on the paraphrased set (hit@1 59% -> 66%; any length from 150 to 300 and
+penalty from 0.05 to 0.2 gives the same), confirmed on the real licence texts (69% -> 75%) and
+unchanged on the set in the documents' words (90%). Also measured and not kept: min-max or
+z-score normalisation of both sides per query (worse everywhere), weighted RRF (better on the
+licences, 47% on the paraphrased set), a neighbour bonus (no gain), embedding long passages as
+overlapping windows (only 3 of 222 passages exceed the model's 256 word pieces; no change), and
+embedding the text without its "title > section" line (+3 questions paraphrased, -2 in the
+documents' words).
 """
 
 from __future__ import annotations
@@ -40,6 +52,8 @@ VECTOR_WEIGHT = 0.7
 BM25_HALF = 30.0  # the BM25 score that counts as half of a perfect keyword match
 TITLE_BONUS = 0.1
 REFERENCE_BONUS = 0.15
+SHORT_PASSAGE = 200  # characters
+SHORT_PENALTY = 0.1
 # How many candidates each side contributes before they are combined.
 CANDIDATES = 50
 
@@ -81,9 +95,16 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str,
             score += TITLE_BONUS
         if references and _cites_reference(hit, references):
             score += REFERENCE_BONUS
-        scored.append(replace(hit, score=min(score, 1.0)))
+        score -= short_passage_penalty(hit.passage.text)
+        scored.append(replace(hit, score=min(max(score, 0.0), 1.0)))
     scored.sort(key=lambda h: h.score, reverse=True)
     return scored[:top_k]
+
+
+def short_passage_penalty(text: str) -> float:
+    """Up to SHORT_PENALTY for a passage too short to answer much: 0 at SHORT_PASSAGE
+    characters and longer, growing linearly as the passage gets shorter."""
+    return SHORT_PENALTY * max(0.0, 1.0 - len(text) / SHORT_PASSAGE)
 
 
 def section_references(query: str) -> set[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.chat_model import ChatMessage
-from rag.assistant import Assistant, AssistantOptions
+from rag.assistant import CITATION_MARGIN, Assistant, AssistantOptions, relevant_hits
 from rag.library import Library
 from rag.prompting import cited_numbers
+from tests.factories import make_pdf, make_text
 from tests.rag.corpus import OFF_TOPIC, QUESTIONS
 
 
@@ -73,8 +74,10 @@ def test_citations_follow_the_answer_markers(corpus_library: Library) -> None:
     prepared = assistant.prepare("What is the notice period for termination?", None)
     cited = assistant.citations(prepared, "Ninety days [2], or sixty after the amendment [1][2].")
     assert cited == [prepared.hits[1], prepared.hits[0]]
-    assert assistant.citations(prepared, "No markers here.") == prepared.hits
-    assert assistant.citations(prepared, "Out of range [9].") == prepared.hits
+    unmarked = assistant.citations(prepared, "No markers here.")
+    assert unmarked == relevant_hits(prepared.hits)
+    assert unmarked[0] == prepared.hits[0]
+    assert assistant.citations(prepared, "Out of range [9].") == unmarked
     assert all(Path(h.passage.source).exists() for h in cited)
 
 
@@ -87,3 +90,28 @@ def test_a_collection_with_nothing_in_it_refuses(library: Library) -> None:
     prepared = Assistant(library).prepare("What is the notice period?", "Empty matter")
     assert prepared.refused
     assert prepared.refusal == "I could not find this in your documents (collection Empty matter)."
+
+
+def test_an_answer_without_markers_cites_only_the_relevant_documents(
+        library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "matter"
+    make_pdf(folder / "lease.pdf", [
+        "1. Parties\nThis lease is between Acme Ltd (the landlord) and Bolt LLP (the tenant).",
+        "4. Rent\n4.1 The tenant pays rent of GBP 2,000 a month in advance.\n"
+        "4.2 Notice\nThe tenant may end this lease by giving three months' notice in writing."],
+        title="Lease")
+    make_text(folder / "discharge-summary.txt",
+              "DISCHARGE SUMMARY\nPatient: Mrs Alice Romero, 72 years. Admitted with "
+              "community-acquired pneumonia, treated with amoxicillin, discharged home on "
+              "day five with a follow-up chest X-ray in six weeks.\n")
+    list(library.ingest([folder], "matter"))
+    assistant = Assistant(library, AssistantOptions(collection="matter", top_k=5))
+    prepared = assistant.prepare("How much notice must the tenant give to end the lease?", None)
+    sources = {Path(h.passage.source).name for h in prepared.hits}
+    assert "discharge-summary.txt" in sources  # retrieved: the collection is that small
+    cited = assistant.citations(prepared, "The tenant must give three months' notice.")
+    assert cited and cited[0] == prepared.hits[0]
+    assert {Path(h.passage.source).name for h in cited} == {"lease.pdf"}
+    assert "three months' notice" in " ".join(cited[0].passage.text.split())
+    assert cited[0].passage.page == 2
+    assert all(h.score >= cited[0].score - CITATION_MARGIN for h in cited)

@@ -180,3 +180,52 @@ def test_cancel_stops_between_files(library: Library, tmp_path: Path) -> None:
         cancel.set()  # after "started"
     assert events[-1].kind == "finished" and events[-1].detail == "cancelled"
     assert "indexed" not in kinds(events)
+
+
+def test_a_document_indexed_by_another_index_version_is_indexed_again(
+        library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.library
+
+    folder = tmp_path / "matter"
+    make_pdf(folder / "lease.pdf", NOTICE, title="Lease")
+    make_text(folder / "policy.txt", "Visitors sign in at the front desk.")
+    assert sorted(kinds(list(library.ingest([folder], "c")))["indexed"]) == [
+        "lease.pdf", "policy.txt"]
+    before = passage_count(library, "c")
+    # The chunker or the embedded text changed: same files, a new index version.
+    monkeypatch.setattr(rag.library, "INDEX_VERSION", rag.library.INDEX_VERSION + 1)
+    again = kinds(list(library.ingest([folder], "c")))
+    assert sorted(again["indexed"]) == ["lease.pdf", "policy.txt"]
+    assert "unchanged" not in again
+    assert passage_count(library, "c") == before  # replaced, not duplicated
+    hits = library.search("how much notice must the tenant give", "c", 5)
+    assert len({h.passage.passage_id for h in hits}) == len(hits)
+    assert hits[0].passage.page == 2
+    # Built by the current version now: nothing more to do.
+    assert sorted(kinds(list(library.ingest([folder], "c")))["unchanged"]) == [
+        "lease.pdf", "policy.txt"]
+
+
+def test_a_catalogue_from_before_index_versions_counts_as_version_zero(tmp_path: Path) -> None:
+    import sqlite3
+
+    from rag.catalog import Catalog
+
+    db = sqlite3.connect(tmp_path / "old.sqlite3")
+    db.executescript("""
+        CREATE TABLE collections (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                                  created_at TEXT NOT NULL);
+        CREATE TABLE documents (collection_id TEXT NOT NULL, path TEXT NOT NULL,
+            sha256 TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            title TEXT NOT NULL, pages INTEGER NOT NULL, passages INTEGER NOT NULL,
+            state TEXT NOT NULL, ingested_at TEXT NOT NULL,
+            PRIMARY KEY (collection_id, path));
+        INSERT INTO collections VALUES ('c-x', 'x', '2026-01-01');
+        INSERT INTO documents VALUES ('c-x', '/d/a.txt', 'ab', 3, 1, 'A', 1, 1, 'complete',
+                                      '2026-01-01');
+    """)
+    catalog = Catalog(db)
+    collection = catalog.find_collection("x")
+    assert collection is not None
+    [row] = catalog.documents(collection)
+    assert row.path == "/d/a.txt" and row.index_version == 0

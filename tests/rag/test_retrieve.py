@@ -8,7 +8,7 @@ from pathlib import Path
 from rag.evaluation import Question, evaluate
 from rag.library import Library
 from rag.retrieval_types import Hit
-from rag.retrieve import combine, version_numbers
+from rag.retrieve import combine, short_passage_penalty, version_numbers
 from tests.rag.corpus import PARAPHRASED, QUESTIONS
 
 QUESTION_SET = [Question(q, source, key, page) for source, q, key, page in QUESTIONS]
@@ -82,3 +82,27 @@ def test_keyword_strength_and_the_named_version_order_the_hits() -> None:
     assert version_numbers("GPL-3.0 or v2, clause 4.2, 500 mg") == {"3", "2"}
     assert version_numbers("Is GPLv2 compatible? See version 3.") == {"2", "3"}
     assert version_numbers("the 4 conditions of clause 7 at 500 mg") == set()
+
+
+def test_a_title_line_does_not_outrank_the_passage_that_answers() -> None:
+    from rag.documents import Passage
+
+    title = Hit(Passage("d", "/docs/msa.pdf", "MSA", "", 1, 0,
+                        "MASTER SERVICES AGREEMENT between Smith and Jones"), 0.40)
+    answer = Hit(Passage("d", "/docs/msa.pdf", "MSA", "11 Governing Law", 4, 11,
+                         "This Agreement and any dispute arising out of it are governed by the "
+                         "law of England and Wales, and the courts of England and Wales have "
+                         "exclusive jurisdiction over any claim arising under it or in "
+                         "connection with it."), 0.38)
+    ranked = combine([title, answer], [], "which courts handle disputes", 2)
+    assert [h.passage.ordinal for h in ranked] == [11, 0]
+    assert short_passage_penalty(answer.passage.text) == 0.0
+    assert 0 < short_passage_penalty(title.passage.text) <= 0.1
+
+
+def test_paraphrased_questions_find_the_answer_before_the_title_page(
+        corpus_library: Library) -> None:
+    hits = corpus_library.search("Which country's courts handle disputes with Jones Analytics?",
+                                 "eval", 3)
+    assert "Governing Law" in hits[0].passage.text
+    assert hits[0].passage.page == 4
