@@ -105,8 +105,9 @@ def test_results_are_written_as_json_and_a_readable_chart(
 
 def test_the_summary_names_every_section(tiny_run: tuple[dict[str, Any], Path, Path]) -> None:
     text = "\n".join(runner.summary_lines(tiny_run[0]))
-    for words in ("decode:", "time to first token", "prompt processing", "pages/s",
-                  "re-ingest", "passages:", "Start-up: window painted", "Memory (RSS)"):
+    for words in ("decode ratio, token-interleaved", "decode, whole runs", "time to first token",
+                  "prompt processing", "pages/s", "re-ingest", "passages:",
+                  "Start-up: window painted", "Memory (RSS)"):
         assert words in text
 
 
