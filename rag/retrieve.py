@@ -31,6 +31,10 @@ licences, 47% on the paraphrased set), a neighbour bonus (no gain), embedding lo
 overlapping windows (only 3 of 222 passages exceed the model's 256 word pieces; no change), and
 embedding the text without its "title > section" line (+3 questions paraphrased, -2 in the
 documents' words).
+
+The keyword side does not see the words that ask rather than name ("what happens", "how long",
+"does it say", "according to"): BM25 would reward a passage for "long" or "happens" in passing.
+Paraphrased set 66% -> 69%, the other sets unchanged.
 """
 
 from __future__ import annotations
@@ -58,6 +62,12 @@ SHORT_PENALTY = 0.1
 CANDIDATES = 50
 
 _WORD = re.compile(r"[^\W_]+")
+# Words of a question's framing, not of its subject (the keyword index drops the usual stopwords).
+_ASKING_WORDS = ("happens|happen|tell|say|says|said|mean|means|meaning|much|many|long|get|gets"
+                 "|give|need|needs|allowed|allow|allows|according|document|documents|state"
+                 "|states|stated|explain|describe")
+# Standalone only: "long-term" and "Allow-list" keep their words.
+_ASKING = re.compile(rf"(?<![\w-])(?:{_ASKING_WORDS})(?![\w-])", re.IGNORECASE)
 # Numbers a question uses to name a version: "version 2", "v3", "GPLv2", "rev 4", "GPL-3.0".
 _REFERENCE_WORDS = "clause|section|article|paragraph|schedule|annex|part|§"
 _REFERENCE = re.compile(rf"(?:{_REFERENCE_WORDS})\.?\s*(\d{{1,3}}(?:\.\d{{1,3}})*[a-z]?)\b"
@@ -99,6 +109,12 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str,
         scored.append(replace(hit, score=min(max(score, 0.0), 1.0)))
     scored.sort(key=lambda h: h.score, reverse=True)
     return scored[:top_k]
+
+
+def keyword_query(query: str) -> str:
+    """The question without its asking words, for BM25; an all-asking question stays whole."""
+    stripped = _ASKING.sub(" ", query)
+    return stripped if query_terms(stripped) else query
 
 
 def short_passage_penalty(text: str) -> float:
@@ -178,7 +194,7 @@ def retrieve(query: str, query_embedding: Sequence[float], vectors: ChromaVector
     if mode == "vector":
         return Retrieval(by_vector[:top_k], best)
     by_keyword = [Hit(h.passage, h.score)
-                  for h in keywords.search(collection_id, query, depth)]
+                  for h in keywords.search(collection_id, keyword_query(query), depth)]
     if mode == "keyword":
         return Retrieval(by_keyword[:top_k], best)
     return Retrieval(combine(by_vector, by_keyword, query, top_k), best)
