@@ -28,7 +28,8 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests
-	$(BIN)/ruff check desktop models rag installer tests
+	$(BIN)/ruff check desktop models rag installer bench tests
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 clean:
