@@ -92,6 +92,7 @@ class KeywordIndex:
 
     def drop(self, collection_id: str) -> None:
         table = table_name(collection_id)
+        self._db.execute(f"DROP TABLE IF EXISTS {table}_vocab")
         self._db.execute(f"DROP TABLE IF EXISTS {table}")
         self._db.execute(f"DROP TABLE IF EXISTS {table}_rows")
         self._db.commit()
@@ -128,7 +129,7 @@ class KeywordIndex:
         return int(row[0])
 
     def search(self, collection_id: str, query: str, k: int) -> list[KeywordHit]:
-        expression = match_expression(query)
+        expression = self._without_ubiquitous_terms(collection_id, match_expression(query))
         if not expression:
             return []
         w = _WEIGHTS
@@ -139,6 +140,32 @@ class KeywordIndex:
             f"WHERE {table_name(collection_id)} MATCH ? ORDER BY rank LIMIT ?",
             (expression, k)).fetchall()
         return [KeywordHit(_passage(row), -float(row[-1])) for row in rows]
+
+    def _without_ubiquitous_terms(self, collection_id: str, expression: str) -> str:
+        """Drop single words found in more than half the passages.
+
+        FTS5's BM25 clamps the IDF of such a term to 1e-6, so it adds nothing to any score; but
+        ORing it in makes SQLite score every passage that contains it (most of the collection),
+        which dominated search time at 100k passages. Only words stored unstemmed are looked up,
+        so a miss keeps the term: the pruning can only skip work, never change a ranking.
+        """
+        terms = expression.split(" OR ") if expression else []
+        if len(terms) < 2:
+            return expression
+        table = table_name(collection_id)
+        self._db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab "
+                         f"USING fts5vocab({table}, 'row')")
+        total = self._db.execute(f"SELECT count(*) FROM {table}_rows").fetchone()[0]
+        kept = []
+        for term in terms:
+            word = term.strip('"')
+            if " " not in word:
+                row = self._db.execute(f"SELECT doc FROM {table}_vocab WHERE term = ?",
+                                       (word,)).fetchone()
+                if row is not None and row[0] * 2 > total:
+                    continue
+            kept.append(term)
+        return " OR ".join(kept) if kept else expression
 
     def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]:
         if not passage_ids:

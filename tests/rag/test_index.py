@@ -103,3 +103,24 @@ def test_the_embedder_is_normalized_and_local(embedder: MiniLMEmbedder) -> None:
     assert len(vectors) == 2 and len(vectors[0]) == embedder.dimension == 384
     assert abs(sum(x * x for x in vectors[0]) - 1.0) < 1e-4
     assert embedder.embed([]) == []
+
+
+def test_words_in_most_passages_do_not_change_the_ranking() -> None:
+    # 'contract' is in every passage: FTS5 gives it no weight, and the index skips it, so the
+    # passages that match the rare words rank exactly as before.
+    db = sqlite3.connect(":memory:")
+    index = KeywordIndex(db)
+    index.ensure("matter-a")
+    passages = [Passage("d", "/m/a.txt", "A", "", 1, i,
+                        f"contract clause {i} " + ("indemnity " * (i % 3)) + "filler text")
+                for i in range(40)]
+    index.add("matter-a", passages)
+    pruned = index.search("matter-a", "contract indemnity", 10)
+    full = db.execute("SELECT passage_id, -bm25(fts_matter_a) FROM fts_matter_a "
+                      "WHERE fts_matter_a MATCH ? ORDER BY rank LIMIT 10",
+                      (match_expression("contract indemnity"),)).fetchall()
+    assert [round(h.score, 3) for h in pruned] == [round(score, 3) for _, score in full]
+    assert all("indemnity" in h.passage.text for h in pruned)
+    # ...and the work skipped is real: only the rare word is left to score.
+    assert index._without_ubiquitous_terms("matter-a", match_expression("contract indemnity")) \
+        == '"indemnity"'
