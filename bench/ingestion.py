@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from bench.pdfs import write_pdf
 from bench.stats import median, rounded
+from desktop.sample_pdf import write_pdf
 
 
 class RecordingEmbedder:

@@ -1,4 +1,6 @@
-"""Multi-page PDFs with a real text layer, written directly (no PDF-writing library is installed).
+"""Multi-page PDFs with a real text layer, written directly (no PDF-writing library is needed).
+
+The sample documents that `enclave verify-egress` ingests and `enclave bench` times.
 
 A small complete PDF 1.4: catalog, page tree, Helvetica (WinAnsiEncoding), one compressed
 content stream per page, cross-reference table. pypdf reads the text back as written.
