@@ -22,9 +22,11 @@ _BLUE, _ORANGE, _GREEN, _RED, _GREY = "#1f5fae", "#e07b00", "#2e8b3e", "#c62828"
 
 def _application() -> Any:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    # A full QApplication, not a QGuiApplication: if this process later shows a widget (the test
+    # suite does), Qt aborts when the one application object cannot host widgets.
+    from PySide6.QtWidgets import QApplication
 
-    return QGuiApplication.instance() or QGuiApplication([])
+    return QApplication.instance() or QApplication([])
 
 
 def draw_chart(result: dict[str, Any], path: Path) -> Path:
