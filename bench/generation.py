@@ -39,6 +39,7 @@ from bench import corpus
 from bench.stats import median, rounded
 from desktop.settings import Settings
 from models.chat_model import ChatMessage
+from models.llama_runtime import default_threads
 
 SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
                  "Answer from the sources, thoroughly.")
@@ -196,7 +197,9 @@ def benchmark_generation(settings: Settings, *, rounds: int, max_tokens: int,
     model_thread = start_model_thread(settings)
     try:
         enclave_model = model_thread.loaded.result()
-        raw = RawLlama(settings.model_path, settings.context_size, settings.threads,
+        # The same thread count Enclave resolved (its default differs from llama-cpp-python's).
+        raw = RawLlama(settings.model_path, settings.context_size,
+                       settings.threads or default_threads(),
                        0 if enclave_model.backend == "CPU" else settings.gpu_layers,
                        seed=0)
         try:
