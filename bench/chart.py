@@ -68,17 +68,23 @@ def draw_chart(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def _search_panel(painter: Any, search: dict[str, Any], box: tuple[int, int, int, int]) -> None:
-    from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QColor, QFont, QPen
+def _panel_title(painter: Any, x0: int, y0: int, text: str) -> None:
+    from PySide6.QtGui import QColor, QFont
 
-    x0, y0, w, h = box
     font = QFont()
     font.setPixelSize(16)
     font.setBold(True)
     painter.setFont(font)
     painter.setPen(QColor("black"))
-    painter.drawText(x0, y0 - 8, "Hybrid search latency vs collection size (warm)")
+    painter.drawText(x0, y0 - 8, text)
+
+
+def _search_panel(painter: Any, search: dict[str, Any], box: tuple[int, int, int, int]) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QFont, QPen
+
+    x0, y0, w, h = box
+    _panel_title(painter, x0, y0, "Hybrid search latency vs collection size (warm)")
     sizes = search.get("sizes") or []
     if not sizes:
         painter.drawText(x0, y0 + 40, "no search figures")
@@ -137,12 +143,7 @@ def _ratio_panel(painter: Any, result: dict[str, Any], box: tuple[int, int, int,
     from PySide6.QtGui import QColor, QFont, QPen
 
     x0, y0, w, h = box
-    font = QFont()
-    font.setPixelSize(16)
-    font.setBold(True)
-    painter.setFont(font)
-    painter.setPen(QColor("black"))
-    painter.drawText(x0, y0 - 8, "Throughput: Enclave / raw engine (1.0 = no overhead)")
+    _panel_title(painter, x0, y0, "Throughput: Enclave / raw engine (1.0 = no overhead)")
     g, i = result.get("generation", {}), result.get("ingestion", {})
     bars = [
         ("generation decode", g.get("decode_ratio"), g.get("target_decode_ratio")),

@@ -71,9 +71,12 @@ def match_expression(query: str) -> str:
 class KeywordIndex:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        self._ensured: set[str] = set()  # tables known to exist: no DDL on every search
 
     def ensure(self, collection_id: str) -> None:
         table = table_name(collection_id)
+        if table in self._ensured:
+            return
         self._db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
             "passage_id UNINDEXED, doc_sha256 UNINDEXED, source UNINDEXED, title, section, "
@@ -88,10 +91,15 @@ class KeywordIndex:
                          f"ON {table}_rows (doc_sha256)")
         self._db.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_source "
                          f"ON {table}_rows (source)")
+        # Document frequencies, to skip words that carry no weight (see _without_ubiquitous_terms).
+        self._db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab "
+                         f"USING fts5vocab({table}, 'row')")
         self._db.commit()
+        self._ensured.add(table)
 
     def drop(self, collection_id: str) -> None:
         table = table_name(collection_id)
+        self._ensured.discard(table)
         self._db.execute(f"DROP TABLE IF EXISTS {table}_vocab")
         self._db.execute(f"DROP TABLE IF EXISTS {table}")
         self._db.execute(f"DROP TABLE IF EXISTS {table}_rows")
@@ -153,8 +161,7 @@ class KeywordIndex:
         if len(terms) < 2:
             return expression
         table = table_name(collection_id)
-        self._db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab "
-                         f"USING fts5vocab({table}, 'row')")
+        self.ensure(collection_id)
         total = self._db.execute(f"SELECT count(*) FROM {table}_rows").fetchone()[0]
         kept = []
         for term in terms:
