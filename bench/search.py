@@ -14,6 +14,7 @@ in turn.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 import tempfile
 import time
@@ -37,6 +38,7 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
     from rag.documents import Passage
     from rag.keyword_index import KeywordIndex
     from rag.library import CHROMA_FOLDER
+    from rag.passage_vectors import windows
     from rag.vector_store import ChromaVectorStores
 
     found = Catalog(catalog_db).find_collection(COLLECTION)
@@ -53,9 +55,13 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
             passages.append(Passage(sha, f"/bench/documents/report-{doc:06d}.pdf",
                                     f"Report {doc}", "", 1 + (n % PASSAGES_PER_DOCUMENT) // 2,
                                     n % PASSAGES_PER_DOCUMENT, text.passage(600)))
-        vectors = rng.standard_normal((len(passages), 384)).astype(np.float32)
+        # One vector for each passage and one for each of its windows, as an ingest writes.
+        counts = [1 + len(windows(p)) for p in passages]
+        vectors = rng.standard_normal((sum(counts), 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        store.add(passages, vectors.tolist())
+        rows = vectors.tolist()
+        offsets = np.cumsum([0, *counts]).tolist()
+        store.add(passages, [rows[a:b] for a, b in itertools.pairwise(offsets)])
         keywords.add(found.id, passages)
 
 

@@ -163,6 +163,14 @@ class Catalog:
             params += (state,)
         return [DocumentRow(*row) for row in self._db.execute(sql + " ORDER BY path", params)]
 
+    def stamp(self, collection: Collection) -> tuple[object, ...]:
+        """Changes whenever the collection's complete documents do (for caches of them)."""
+        row = self._db.execute(
+            "SELECT count(*), max(ingested_at), sum(length(path)), sum(passages), "
+            "group_concat(substr(sha256, 1, 8), '') FROM documents "
+            "WHERE collection_id = ? AND state = 'complete'", (collection.id,)).fetchone()
+        return tuple(row)
+
     def pending(self) -> Iterator[DocumentRow]:
         rows = self._db.execute("SELECT * FROM documents WHERE state = 'pending'").fetchall()
         return (DocumentRow(*row) for row in rows)

@@ -21,8 +21,10 @@ from pathlib import Path
 from models.chat_model import Cancel
 from rag.catalog import Catalog, Collection, CollectionError, DocumentRow, now_iso
 from rag.discovery import discover
+from rag.document_names import DocumentName, DocumentNames
 from rag.documents import Passage, UnreadableDocument
 from rag.keyword_index import KeywordIndex
+from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit
 from rag.retrieve import Mode, Retrieval, retrieve
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
@@ -36,10 +38,11 @@ FLUSH_PASSAGES = 128
 # Passages embedded per call, so a cancel is noticed within one of them.
 EMBED_STEP = 64
 # The version of what builds a document's passages: the chunker (rag/chunking.py) and the text
-# embedded for each passage (_embedding_text here, the model in rag/embedder.py). Raise it with
-# any change to those; documents indexed by another version are indexed again on the next
-# ingest. (Scoring in rag/retrieve.py reads the index at query time and needs no bump.)
-INDEX_VERSION = 1
+# embedded for each passage (rag/passage_vectors.py, the model in rag/embedder.py) and the
+# loaders' titles. Raise it with any change to those; documents indexed by another version are
+# indexed again on the next ingest. (Scoring in rag/retrieve.py reads the index at query time and
+# needs no bump.) 2: windows embedded beside each passage; titles keep their version line.
+INDEX_VERSION = 2
 
 __all__ = ["CollectionError", "Library"]
 
@@ -50,7 +53,7 @@ class _Parsed:
     row: DocumentRow
     passages: list[Passage]
     previous: DocumentRow | None
-    embeddings: list[list[float]] = field(default_factory=list)
+    embeddings: list[list[list[float]]] = field(default_factory=list)  # per passage
 
 
 class Library:
@@ -68,6 +71,8 @@ class Library:
         self._catalog = Catalog(self._db)
         self._keywords = KeywordIndex(self._db)
         self._vectors_client: ChromaVectorStores | None = None
+        # Per collection id: the catalogue stamp and the document names built from it.
+        self._names: dict[str, tuple[tuple[object, ...], DocumentNames]] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -159,7 +164,19 @@ class Library:
         embedding = self._embedder.embed([query])[0]
         with self._lock:
             return retrieve(query, embedding, self._store(found), self._keywords, found.id,
-                            top_k, mode)
+                            top_k, mode, self._document_names(found))
+
+    def _document_names(self, collection: Collection) -> DocumentNames:
+        """The collection's document names, built again only when its documents changed (in
+        this process or another)."""
+        stamp = self._catalog.stamp(collection)
+        cached = self._names.get(collection.id)
+        if cached is None or cached[0] != stamp:
+            rows = self._catalog.documents(collection)
+            cached = (stamp, DocumentNames((r.sha256, DocumentName.of(r.title, r.path))
+                                           for r in rows))
+            self._names[collection.id] = cached
+        return cached[1]
 
     # -- forgetting -----------------------------------------------------------------------------
 
@@ -268,12 +285,18 @@ class Library:
 
     def _write(self, target: Collection, batch: list[_Parsed],
                cancel: Cancel | None) -> Iterator[IngestEvent]:
-        texts = [_embedding_text(p) for item in batch for p in item.passages]
-        vectors: list[list[float]] = []
+        per_passage = [embedding_texts(p) for item in batch for p in item.passages]
+        texts = [text for texts in per_passage for text in texts]
+        flat: list[list[float]] = []
         for start in range(0, len(texts), EMBED_STEP):
             if cancel is not None and cancel.is_set():
                 return
-            vectors.extend(self._embedder.embed(texts[start:start + EMBED_STEP]))
+            flat.extend(self._embedder.embed(texts[start:start + EMBED_STEP]))
+        vectors: list[list[list[float]]] = []
+        offset = 0
+        for texts in per_passage:
+            vectors.append(flat[offset:offset + len(texts)])
+            offset += len(texts)
         offset = 0
         for item in batch:
             item.embeddings = vectors[offset:offset + len(item.passages)]
@@ -310,13 +333,6 @@ class Library:
                 if not os.path.lexists(path):
                     self.forget(Path(path), target.name)
                     yield Path(path)
-
-
-def _embedding_text(passage: Passage) -> str:
-    # The chunker's "title > section" line tells the embedder what a passage deep inside a
-    # section is about; the stored text stays the document's own words.
-    context = str(passage.metadata.get("context", "")).strip()
-    return f"{context}\n{passage.text}" if context else passage.text
 
 
 def _sha256_file(path: Path) -> str:

@@ -29,6 +29,16 @@ class Hit:
         }
 
 
+@dataclass(frozen=True)
+class VectorHit:
+    """A passage the vector store found, with how close the question is to all of it and to
+    the best of its windows (None for a passage short enough to be one window)."""
+
+    passage: Passage
+    similarity: float
+    best_window: float | None
+
+
 class Embedder(Protocol):
     dimension: int
 
@@ -36,10 +46,12 @@ class Embedder(Protocol):
 
 
 class VectorStore(Protocol):
-    """One collection's passages with their embeddings (always passed explicitly)."""
+    """One collection's passages with their embeddings (always passed explicitly): for each
+    passage the vector of all of it, then one per window (rag/passage_vectors.py)."""
 
-    def add(self, passages: Sequence[Passage], embeddings: Sequence[Sequence[float]]) -> None: ...
+    def add(self, passages: Sequence[Passage],
+            embeddings: Sequence[Sequence[Sequence[float]]]) -> None: ...
 
-    def query(self, embedding: Sequence[float], k: int) -> list[Hit]: ...
+    def query(self, embedding: Sequence[float], k: int) -> list[VectorHit]: ...
 
     def delete_document(self, doc_sha256: str) -> None: ...

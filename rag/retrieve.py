@@ -40,21 +40,21 @@ Paraphrased set 66% -> 69%, the other sets unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Literal
 
+from rag.document_names import DocumentNames
 from rag.keyword_index import KeywordIndex, is_stopword, query_terms
-from rag.retrieval_types import Hit
-from rag.vector_store import ChromaVectorStore
+from rag.passage_vectors import blended_similarity
+from rag.retrieval_types import Hit, VectorStore
 
 Mode = Literal["hybrid", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "keyword")
 
 VECTOR_WEIGHT = 0.7
 BM25_HALF = 30.0  # the BM25 score that counts as half of a perfect keyword match
-TITLE_BONUS = 0.1
+NAME_BONUS = 0.2
 REFERENCE_BONUS = 0.15
 SHORT_PASSAGE = 200  # characters
 SHORT_PENALTY = 0.1
@@ -74,11 +74,7 @@ _REFERENCE = re.compile(rf"(?:{_REFERENCE_WORDS})\.?\s*(\d{{1,3}}(?:\.\d{{1,3}})
                         rf"|\b(\d{{1,3}}(?:\.\d{{1,3}})+)\b(?!\s*(?:mg|g|ml|mcg|kg|%))",
                         re.IGNORECASE)
 _REFERENCE_WORD_SET = frozenset(_REFERENCE_WORDS.split("|"))
-_VERSION_WORDS = frozenset({"version", "ver", "v", "revision", "rev", "edition", "release"})
 _AFTER_VERSION_WORD = re.compile(r"(?:version|ver|v|revision|rev|release)\.?\s*$", re.IGNORECASE)
-_VERSION = re.compile(r"\b(?:[a-z]*v|version|ver|revision|rev|edition|release|amendment|no)"
-                      r"\.?\s*(\d+)\b|\b[a-z]+-(\d+)(?:\.\d+)*\b", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -88,21 +84,21 @@ class Retrieval:
     best_similarity: float
 
 
-def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str,
-            top_k: int) -> list[Hit]:
-    """One score per candidate passage from its cosine similarity and its BM25 score."""
+def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top_k: int,
+            named: Set[str] = frozenset()) -> list[Hit]:
+    """One score per candidate passage from its vector similarity and its BM25 score; passages
+    of the documents the question names (``named``, content hashes) get NAME_BONUS."""
     cosine = {h.passage.passage_id: h.score for h in by_vector}
     bm25 = {h.passage.passage_id: h.score for h in by_keyword}
     passages = {h.passage.passage_id: h for h in [*by_keyword, *by_vector]}
-    versioned = named_version_documents(query, passages.values())
     references = section_references(query)
     scored = []
     for pid, hit in passages.items():
         keyword = bm25.get(pid, 0.0)
         score = (VECTOR_WEIGHT * max(cosine.get(pid, 0.0), 0.0)
                  + (1 - VECTOR_WEIGHT) * keyword / (keyword + BM25_HALF))
-        if hit.passage.doc_sha256 in versioned:
-            score += TITLE_BONUS
+        if hit.passage.doc_sha256 in named:
+            score += NAME_BONUS
         if references and _cites_reference(hit, references):
             score += REFERENCE_BONUS
         score -= short_passage_penalty(hit.passage.text)
@@ -156,45 +152,23 @@ def _cites_reference(hit: Hit, references: set[str]) -> bool:
     return False
 
 
-def version_numbers(query: str) -> set[str]:
-    return {a or b for a, b in _VERSION.findall(query)}
-
-
-def named_version_documents(query: str, candidates: Iterable[Hit]) -> set[str]:
-    """The documents (by hash) whose title or file name carries the version the question names.
-    When some also share another word with the question ("GPL version 2": "GPL-2.txt", not
-    "MPL-2.0.txt"), only those; otherwise every document with that version number."""
-    versions = version_numbers(query)
-    if not versions:
-        return set()
-    # "gplv2" names "gpl" as well
-    named = {re.sub(r"v?\d+$", "", w) or w for w in query_terms(query) if not w.isdigit()}
-    named -= _VERSION_WORDS
-    loose, strict = set(), set()
-    for hit in candidates:
-        words = _title_words(hit)
-        if versions & words:
-            loose.add(hit.passage.doc_sha256)
-            if named & words:
-                strict.add(hit.passage.doc_sha256)
-    return strict or loose
-
-
-def _title_words(hit: Hit) -> set[str]:
-    p = hit.passage
-    return set(_WORD.findall(f"{p.title} {Path(p.source).stem}".lower()))
-
-
-def retrieve(query: str, query_embedding: Sequence[float], vectors: ChromaVectorStore,
+def retrieve(query: str, query_embedding: Sequence[float], vectors: VectorStore,
              keywords: KeywordIndex, collection_id: str, top_k: int,
-             mode: Mode = "hybrid") -> Retrieval:
+             mode: Mode = "hybrid", names: DocumentNames | None = None) -> Retrieval:
+    """The passages that best answer ``query``; ``names`` are the collection's document names
+    (rag/document_names.py), so a question that names a document prefers its passages."""
     depth = max(CANDIDATES, top_k)
-    by_vector = vectors.query(query_embedding, depth) if mode != "keyword" else []
-    best = by_vector[0].score if by_vector else 0.0
+    found = vectors.query(query_embedding, depth) if mode != "keyword" else []
+    # Grounded mode's threshold is on whole passages, as it was tuned.
+    best = max((h.similarity for h in found), default=0.0)
+    by_vector = [Hit(h.passage, blended_similarity(h.similarity, h.best_window)) for h in found]
+    by_vector.sort(key=lambda h: h.score, reverse=True)
     if mode == "vector":
         return Retrieval(by_vector[:top_k], best)
+    named = names.named_by(query) if names is not None else set()
+    keyword_text = keyword_query(names.without_names(query, named) if names else query)
     by_keyword = [Hit(h.passage, h.score)
-                  for h in keywords.search(collection_id, keyword_query(query), depth)]
+                  for h in keywords.search(collection_id, keyword_text, depth)]
     if mode == "keyword":
         return Retrieval(by_keyword[:top_k], best)
-    return Retrieval(combine(by_vector, by_keyword, query, top_k), best)
+    return Retrieval(combine(by_vector, by_keyword, query, top_k, named), best)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rag.chunking import detect_heading
@@ -38,15 +39,43 @@ def _pages(text: str) -> list[Page]:
 
 
 def title_from_text(text: str, fallback: str) -> str:
-    """The first line if it is a heading, else the first Markdown heading near the top, else
-    ``fallback`` (the file's stem). A numbered clause further down is not a title."""
+    """The document's name as its first lines give it, else ``fallback`` (the file's stem).
+
+    The first line counts when it is a heading, is underlined ("====="), or is a short title
+    followed by a version line; the first Markdown heading near the top counts too. A version or
+    edition line right under the title joins it: "GNU GENERAL PUBLIC LICENSE, Version 2, June
+    1991", so documents that differ only by version keep different names. A numbered clause
+    further down is not a title.
+    """
     lines = [line.strip() for line in text.split("\n")[:40] if line.strip()]
-    if lines and (first := detect_heading(lines[0])) is not None:
-        return first.text
+    if not lines:
+        return fallback
+    first, after = lines[0], lines[1:3]
+    underlined = bool(after) and _UNDERLINE.match(after[0]) is not None
+    if underlined:
+        after = after[1:]
+    versioned = bool(after) and _VERSION_LINE.match(after[0]) is not None
+    heading = detect_heading(first)
+    if heading is not None or underlined or (versioned and _is_short_title(first)):
+        title = heading.text if heading is not None else first
+        return f"{title}, {after[0]}" if versioned and _VERSION_LINE.match(after[0]) else title
     for line in lines:
         if line.startswith("#") and (heading := detect_heading(line)) is not None:
             return heading.text
     return fallback
+
+
+# "Version 2, June 1991", "Revision 3", "Release 1.4", "Edition 2 (2019)", "v1.2", "CC0 1.0
+# Universal": a line that names which version of the titled document this is.
+_VERSION_LINE = re.compile(
+    r"^(?:(?:version|revision|rev\.?|release|edition|v)\s*\d[\w.]*\b|\S+ \d+(?:\.\d+)+ \w+$)"
+    r"[^\n]{0,60}$", re.IGNORECASE)
+_UNDERLINE = re.compile(r"^(?:=+|-+)$")
+
+
+def _is_short_title(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= 8 and len(line) <= 80 and line[-1] not in ".;:,!?"
 
 
 class TextLoader:

@@ -84,16 +84,16 @@ def test_chroma_holds_explicit_embeddings_per_collection(tmp_path: Path,
     stores = ChromaVectorStores(tmp_path / "chroma")
     one, two = stores.store("c-one-abc"), stores.store("c-two-abc")
     texts = ["The tenant pays rent monthly.", "The patient takes aspirin daily."]
-    one.add([passage(0, texts[0], "lease")], embedder.embed(texts[:1]))
-    two.add([passage(0, texts[1], "chart", page=None)], embedder.embed(texts[1:]))
-    one.add([passage(0, texts[0], "lease")], embedder.embed(texts[:1]))  # again: an upsert
+    one.add([passage(0, texts[0], "lease")], [embedder.embed(texts[:1])])
+    two.add([passage(0, texts[1], "chart", page=None)], [embedder.embed(texts[1:])])
+    one.add([passage(0, texts[0], "lease")], [embedder.embed(texts[:1])])  # again: an upsert
     assert one.count() == 1 and two.count() == 1
     query = embedder.embed(["aspirin"])[0]
     hits = one.query(query, 5)
     assert [h.passage.text for h in hits] == [texts[0]]  # never the other collection's
     best = two.query(query, 5)[0]
-    assert best.passage.page is None and best.score > hits[0].score
-    assert -1.0 <= best.score <= 1.0
+    assert best.passage.page is None and best.similarity > hits[0].similarity
+    assert -1.0 <= best.similarity <= 1.0 and best.best_window is None
     one.delete_document("lease")
     assert one.count() == 0
 
