@@ -33,6 +33,7 @@ DEFAULT_MAX_CHARS = 1000
 class Heading:
     text: str  # as written, without Markdown's #'s
     level: int  # smaller is outer; only the order matters
+    closes: int | None = None  # opening it first closes the sections at this level and deeper
 
 
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -68,7 +69,10 @@ def detect_heading(line: str, markdown: bool = True) -> Heading | None:
     if not line or len(line) > _MAX_HEADING_CHARS + 10 or _TOC_LEADER.search(line):
         return None
     if _CONTENTS.match(line.lstrip("#").strip()):
-        return Heading(line.lstrip("#").strip(), _INNERMOST)
+        # A Markdown or HTML contents heading first closes the sections at its level ("#
+        # Abstract" before "# Contents" does not become the parent of every chapter).
+        level = len(line) - len(line.lstrip("#")) if markdown else 0
+        return Heading(line.lstrip("#").strip(), _INNERMOST, closes=level or _INNERMOST)
     if markdown and (m := _MARKDOWN.match(line)):
         return Heading(m.group(2).strip(), len(m.group(1)))
     if m := _KEYWORD.match(line):
@@ -310,7 +314,8 @@ class _PassageBuilder:
 
     def open_section(self, heading: Heading) -> None:
         self.flush()
-        while self.stack and self.stack[-1].level >= heading.level:
+        closes = min(heading.level, heading.closes or heading.level)
+        while self.stack and self.stack[-1].level >= closes:
             self.stack.pop()
         self.stack.append(heading)
         self.pending_headings.append(heading.text)

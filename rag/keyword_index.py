@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from rag.documents import Passage
@@ -136,17 +136,24 @@ class KeywordIndex:
         row = self._db.execute(f"SELECT count(*) FROM {table_name(collection_id)}").fetchone()
         return int(row[0])
 
-    def search(self, collection_id: str, query: str, k: int) -> list[KeywordHit]:
+    def search(self, collection_id: str, query: str, k: int,
+               documents: Set[str] | None = None) -> list[KeywordHit]:
+        """The ``k`` best BM25 matches, of only these documents (content hashes) if given."""
         expression = self._without_ubiquitous_terms(collection_id, match_expression(query))
-        if not expression:
+        if not expression or (documents is not None and not documents):
             return []
+        table = table_name(collection_id)
         w = _WEIGHTS
+        only = ""
+        params: list[object] = [expression]
+        if documents is not None:
+            only = f" AND doc_sha256 IN ({', '.join('?' * len(documents))})"
+            params += sorted(documents)
         rows = self._db.execute(
             f"SELECT {', '.join(_COLUMNS)}, "
-            f"bm25({table_name(collection_id)}, 0, 0, 0, {w['title']}, {w['section']}, 0, 0, "
-            f"{w['text']}) AS rank FROM {table_name(collection_id)} "
-            f"WHERE {table_name(collection_id)} MATCH ? ORDER BY rank LIMIT ?",
-            (expression, k)).fetchall()
+            f"bm25({table}, 0, 0, 0, {w['title']}, {w['section']}, 0, 0, {w['text']}) AS rank "
+            f"FROM {table} WHERE {table} MATCH ?{only} ORDER BY rank LIMIT ?",
+            (*params, k)).fetchall()
         return [KeywordHit(_passage(row), -float(row[-1])) for row in rows]
 
     def _without_ubiquitous_terms(self, collection_id: str, expression: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,6 +52,9 @@ class VectorStore(Protocol):
     def add(self, passages: Sequence[Passage],
             embeddings: Sequence[Sequence[Sequence[float]]]) -> None: ...
 
-    def query(self, embedding: Sequence[float], k: int) -> list[VectorHit]: ...
+    def query(self, embedding: Sequence[float], k: int,
+              documents: Set[str] | None = None) -> list[VectorHit]:
+        """The ``k`` nearest passages, of only these documents (content hashes) if given."""
+        ...
 
     def delete_document(self, doc_sha256: str) -> None: ...

@@ -40,14 +40,14 @@ Paraphrased set 66% -> 69%, the other sets unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rag.document_names import DocumentNames
 from rag.keyword_index import KeywordIndex, is_stopword, query_terms
 from rag.passage_vectors import blended_similarity
-from rag.retrieval_types import Hit, VectorStore
+from rag.retrieval_types import Hit, VectorHit, VectorStore
 
 Mode = Literal["hybrid", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "keyword")
@@ -158,17 +158,36 @@ def retrieve(query: str, query_embedding: Sequence[float], vectors: VectorStore,
     """The passages that best answer ``query``; ``names`` are the collection's document names
     (rag/document_names.py), so a question that names a document prefers its passages."""
     depth = max(CANDIDATES, top_k)
+    named = names.named_by(query) if names is not None and mode != "vector" else set()
     found = vectors.query(query_embedding, depth) if mode != "keyword" else []
+    if named and mode != "keyword":
+        # The named document's best passages, even where other documents crowd it out of the
+        # collection-wide candidates.
+        found = _unique([*found, *vectors.query(query_embedding, depth, named)])
     # Grounded mode's threshold is on whole passages, as it was tuned.
     best = max((h.similarity for h in found), default=0.0)
     by_vector = [Hit(h.passage, blended_similarity(h.similarity, h.best_window)) for h in found]
     by_vector.sort(key=lambda h: h.score, reverse=True)
     if mode == "vector":
         return Retrieval(by_vector[:top_k], best)
-    named = names.named_by(query) if names is not None else set()
     keyword_text = keyword_query(names.without_names(query, named) if names else query)
     by_keyword = [Hit(h.passage, h.score)
                   for h in keywords.search(collection_id, keyword_text, depth)]
+    if named:
+        by_keyword = _unique([*by_keyword, *(Hit(h.passage, h.score) for h in keywords.search(
+            collection_id, keyword_text, depth, named))])
     if mode == "keyword":
+        by_keyword.sort(key=lambda h: h.score, reverse=True)
         return Retrieval(by_keyword[:top_k], best)
     return Retrieval(combine(by_vector, by_keyword, query, top_k, named), best)
+
+
+_H = TypeVar("_H", Hit, VectorHit)
+
+
+def _unique(hits: Iterable[_H]) -> list[_H]:
+    """Each passage once, at its first place."""
+    seen: dict[str, _H] = {}
+    for hit in hits:
+        seen.setdefault(hit.passage.passage_id, hit)
+    return list(seen.values())

@@ -7,7 +7,7 @@ model). chromadb is imported when the store opens, not when this module is impor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +110,16 @@ class ChromaVectorStore:
             self._collection.upsert(ids=ids[start:end], embeddings=vectors[start:end],
                                     documents=texts[start:end], metadatas=metadatas[start:end])
 
-    def query(self, embedding: Sequence[float], k: int) -> list[VectorHit]:
-        if k < 1:
+    def query(self, embedding: Sequence[float], k: int,
+              documents: Set[str] | None = None) -> list[VectorHit]:
+        if k < 1 or (documents is not None and not documents):
             return []
         # No count() first: it costs ~13 ms at 100k passages, and Chroma already returns fewer
         # results (none for an empty collection) when k exceeds the collection's size.
+        where = None if documents is None else {"doc_sha256": {"$in": sorted(documents)}}
         found = self._collection.query(
             query_embeddings=[list(map(float, embedding))], n_results=k * _ENTRIES_PER_PASSAGE,
-            include=["metadatas"])
+            where=where, include=["metadatas"])
         if not found["ids"] or not found["ids"][0]:
             return []
         wanted: dict[str, int] = {}  # passage id -> number of windows, nearest first

@@ -1,6 +1,7 @@
 """HTML with the standard library's parser: visible text, with its headings and blocks.
 
-Scripts, styles, navigation and other non-content elements are dropped; h1-h6 become
+Scripts, styles, navigation (<nav>, role="navigation"), heading permalinks and other
+non-content elements are dropped; h1-h6 become
 "# " lines, paragraphs, list items and table rows become lines; entities are decoded by
 the parser. The title is <title>, else the first <h1>, else the file's stem.
 """
@@ -22,11 +23,24 @@ _BLOCKS = frozenset({"p", "div", "section", "article", "main", "header", "footer
                      "blockquote", "li", "dt", "dd", "tr", "table", "ul", "ol", "dl", "pre",
                      "figure", "figcaption", "address", "hr", "caption", "details", "summary"})
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# Page furniture marked by its attributes: navigation bars and sidebars (role="navigation"), and
+# the "¶" permalinks documentation generators put after every heading (class="headerlink").
+_FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
+_FURNITURE_CLASSES = frozenset({"headerlink", "sphinxsidebar", "related"})
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed",
                    "source", "track", "wbr"})
 _META_CHARSET = re.compile(
     rb"""(?:<meta[^>]+charset|<\?xml[^>]+encoding)\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I
 )
+
+
+def _is_furniture(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if name == "role" and (value or "").lower() in _FURNITURE_ROLES:
+            return True
+        if name == "class" and _FURNITURE_CLASSES & set((value or "").lower().split()):
+            return True
+    return False
 
 
 class _TextExtractor(HTMLParser):
@@ -41,11 +55,20 @@ class _TextExtractor(HTMLParser):
         self.title_parts: list[str] = []
         self.first_h1 = ""
         self.cells: list[str] | None = None  # inside a table row
+        # Inside furniture found by its attributes: its tag and how deep in same-named tags.
+        self.furniture: tuple[str, int] | None = None
 
     # The parser is lenient with broken markup by design; we only track what we need.
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self.in_title = True
+            return
+        if self.furniture is not None:
+            if tag == self.furniture[0] and tag not in _VOID:
+                self.furniture = (tag, self.furniture[1] + 1)
+            return
+        if tag not in _VOID and _is_furniture(attrs):
+            self.furniture = (tag, 1)
             return
         if tag in _SKIPPED:
             if tag not in _VOID:
@@ -72,6 +95,11 @@ class _TextExtractor(HTMLParser):
         if tag == "title":
             self.in_title = False
             return
+        if self.furniture is not None:
+            if tag == self.furniture[0]:
+                depth = self.furniture[1] - 1
+                self.furniture = (tag, depth) if depth else None
+            return
         if tag in _SKIPPED:
             if tag not in _VOID:
                 self.skip_depth = max(0, self.skip_depth - 1)
@@ -97,7 +125,7 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.in_title:
             self.title_parts.append(data)
-        elif not self.skip_depth:
+        elif not self.skip_depth and self.furniture is None:
             if self.in_pre:
                 for i, part in enumerate(data.split("\n")):
                     if i:

@@ -118,6 +118,26 @@ def test_html_keeps_visible_text_and_headings_and_drops_scripts_and_navigation(
     assert "tracking" not in text and "About us" not in text and "font-family" not in text
 
 
+def test_generated_documentation_loses_its_sidebars_and_permalinks(tmp_path: Path) -> None:
+    # The shape Sphinx gives a manual: a related-links bar and a sidebar with role
+    # "navigation", a permalink "¶" after each heading, and a "Contents" chapter.
+    html = make_html(tmp_path / "policy.html", "Packaging Policy", """
+        <div class="related" role="navigation"><h3>Navigation</h3>
+          <ul><li><a href="#">index</a></li><li><div><a href="#">next</a></div></li></ul></div>
+        <h1>Abstract<a class="headerlink" href="#abstract">¶</a></h1>
+        <p>This document describes the packaging of Python.</p>
+        <h1>Contents<a class="headerlink" href="#contents">¶</a></h1>
+        <h2>1. Wheels<a class="headerlink" href="#wheels">¶</a></h2>
+        <p>Binary packages must not ship wheel files; they are built at install time.</p>
+        <div class="sphinxsidebar" role="navigation"><p>Quick search</p></div>
+    """)
+    passages = chunk_document(load_document(html))
+    text = "\n".join(p.text for p in passages)
+    assert "¶" not in text and "Navigation" not in text and "Quick search" not in text
+    wheels = next(p for p in passages if "wheel files" in p.text)
+    assert wheels.section == "1. Wheels"  # not "Abstract > 1. Wheels" or "Contents > ..."
+
+
 def test_html_in_windows_1252_declared_in_meta_is_decoded(tmp_path: Path) -> None:
     html = make_html(tmp_path / "old.htm", "Ancien", "<p>Résiliation du bail: préavis.</p>",
                      encoding="cp1252")
