@@ -44,6 +44,7 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
+from rag.answer_types import holds_answer, wanted_answers
 from rag.document_names import DocumentNames
 from rag.keyword_index import KeywordIndex, is_stopword, query_terms
 from rag.passage_vectors import blended_similarity
@@ -56,6 +57,7 @@ VECTOR_WEIGHT = 0.7
 BM25_HALF = 30.0  # the BM25 score that counts as half of a perfect keyword match
 NAME_BONUS = 0.2
 REFERENCE_BONUS = 0.15
+ANSWER_BONUS = 0.04  # a passage holding the kind of answer asked for (rag/answer_types.py)
 SHORT_PASSAGE = 200  # characters
 SHORT_PENALTY = 0.1
 # How many candidates each side contributes before they are combined.
@@ -92,6 +94,7 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top
     bm25 = {h.passage.passage_id: h.score for h in by_keyword}
     passages = {h.passage.passage_id: h for h in [*by_keyword, *by_vector]}
     references = section_references(query)
+    answers = wanted_answers(query)
     scored = []
     for pid, hit in passages.items():
         keyword = bm25.get(pid, 0.0)
@@ -101,6 +104,8 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top
             score += NAME_BONUS
         if references and _cites_reference(hit, references):
             score += REFERENCE_BONUS
+        if answers and holds_answer(hit.passage.text, answers):
+            score += ANSWER_BONUS
         score -= short_passage_penalty(hit.passage.text)
         scored.append(replace(hit, score=min(max(score, 0.0), 1.0)))
     scored.sort(key=lambda h: h.score, reverse=True)
