@@ -93,7 +93,8 @@ class Library:
             return self._vectors_client
 
     def _store(self, collection: Collection) -> ChromaVectorStore:
-        return self._vectors().store(collection.id)
+        return self._vectors().store(
+            collection.id, lambda ids: self._keywords.passages(collection.id, ids))
 
     def _finish_interrupted(self) -> None:
         assert self._vectors_client is not None
@@ -287,11 +288,18 @@ class Library:
                cancel: Cancel | None) -> Iterator[IngestEvent]:
         per_passage = [embedding_texts(p) for item in batch for p in item.passages]
         texts = [text for texts in per_passage for text in texts]
-        flat: list[list[float]] = []
-        for start in range(0, len(texts), EMBED_STEP):
+        # Embedded shortest first, so each step holds texts of about one length: a step that
+        # mixes whole passages with their short windows pads every window to the passage's
+        # length (measured: half the speed of embedding the same texts in one call).
+        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+        flat: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), EMBED_STEP):
             if cancel is not None and cancel.is_set():
                 return
-            flat.extend(self._embedder.embed(texts[start:start + EMBED_STEP]))
+            step = order[start:start + EMBED_STEP]
+            for n, vector in zip(step, self._embedder.embed([texts[n] for n in step]),
+                                 strict=True):
+                flat[n] = vector
         vectors: list[list[list[float]]] = []
         offset = 0
         for texts in per_passage:

@@ -7,14 +7,14 @@ model). chromadb is imported when the store opens, not when this module is impor
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.documents import Passage
-from rag.passage_vectors import blended_similarity
+from rag.passage_vectors import blended_similarity, windows
 from rag.retrieval_types import VectorHit
 
 # Chroma metadata cannot hold None: a page-less passage is stored with page 0.
@@ -27,30 +27,18 @@ _ENTRIES_PER_PASSAGE = 3
 _WINDOW_OF = "window_of"
 
 
+_WINDOW_MARK = "#w"
+# Passages by id, from wherever the caller keeps them.
+PassageLookup = Callable[[Sequence[str]], Mapping[str, Passage]]
+
+
 def _window_id(passage_id: str, n: int) -> str:
-    return f"{passage_id}#w{n}"
+    return f"{passage_id}{_WINDOW_MARK}{n}"
 
 
-def _vector_hits(stored: dict[str, Any], question: np.ndarray) -> list[VectorHit]:
-    """Each passage's similarity and its best window's, from the stored vectors (all are
-    normalized, so a dot product is the cosine), nearest passage first."""
-    if not stored["ids"]:
-        return []
-    similarities = np.asarray(stored["embeddings"], dtype=np.float32) @ question
-    whole: dict[str, tuple[float, Passage]] = {}
-    best_window: dict[str, float] = {}
-    for entry, text, meta, similarity in zip(stored["ids"], stored["documents"],
-                                             stored["metadatas"], similarities.tolist(),
-                                             strict=True):
-        if _WINDOW_OF in meta:
-            owner = str(meta[_WINDOW_OF])
-            best_window[owner] = max(best_window.get(owner, -1.0), similarity)
-        else:
-            whole[entry] = (similarity, _passage(text or "", meta))
-    hits = [VectorHit(passage, similarity, best_window.get(pid))
-            for pid, (similarity, passage) in whole.items()]
-    hits.sort(key=lambda h: blended_similarity(h.similarity, h.best_window), reverse=True)
-    return hits
+def _owner(entry_id: str) -> str:
+    """The passage an entry belongs to: its own id, or the part before "#w<n>"."""
+    return entry_id.partition(_WINDOW_MARK)[0]
 
 
 class ChromaVectorStores:
@@ -65,12 +53,13 @@ class ChromaVectorStores:
             path=str(folder),
             settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False))
 
-    def store(self, collection_id: str) -> ChromaVectorStore:
+    def store(self, collection_id: str,
+              lookup: PassageLookup | None = None) -> ChromaVectorStore:
         collection = self._client.get_or_create_collection(
             collection_id, embedding_function=None,
             configuration={"hnsw": _HNSW},  # type: ignore[arg-type]
         )
-        return ChromaVectorStore(collection)
+        return ChromaVectorStore(collection, lookup)
 
     def drop(self, collection_id: str) -> None:
         names = {c.name for c in self._client.list_collections()}
@@ -88,8 +77,11 @@ class ChromaVectorStore:
     best window's are exact, not whichever of them the approximate search happened to return.
     """
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, lookup: PassageLookup | None = None) -> None:
         self._collection = collection
+        # Where the passages' texts are read from: the library's SQLite table when it gives
+        # one (well under a millisecond), else Chroma's own copy (about 5 ms a query).
+        self._lookup = lookup or self._stored_passages
 
     def add(self, passages: Sequence[Passage],
             embeddings: Sequence[Sequence[Sequence[float]]]) -> None:
@@ -98,7 +90,7 @@ class ChromaVectorStore:
         texts: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for passage, passage_vectors in zip(passages, embeddings, strict=True):
-            meta = _metadata(passage) | {"windows": len(passage_vectors) - 1}
+            meta = _metadata(passage) | {"windows": len(passage_vectors) - 1, _WINDOW_OF: ""}
             for n, vector in enumerate(passage_vectors):
                 ids.append(passage.passage_id if n == 0 else _window_id(passage.passage_id, n))
                 vectors.append(list(map(float, vector)))
@@ -119,20 +111,45 @@ class ChromaVectorStore:
         where = None if documents is None else {"doc_sha256": {"$in": sorted(documents)}}
         found = self._collection.query(
             query_embeddings=[list(map(float, embedding))], n_results=k * _ENTRIES_PER_PASSAGE,
-            where=where, include=["metadatas"])
+            where=where, include=["distances"])
         if not found["ids"] or not found["ids"][0]:
             return []
-        wanted: dict[str, int] = {}  # passage id -> number of windows, nearest first
-        for entry, meta in zip(found["ids"][0], found["metadatas"][0], strict=True):
-            passage_id = str(meta.get(_WINDOW_OF, entry))
-            wanted.setdefault(passage_id, int(meta.get("windows", 0)))
-            if len(wanted) == k:
-                break
-        entry_ids = [entry for pid, count in wanted.items()
-                     for entry in (pid, *(_window_id(pid, n) for n in range(1, count + 1)))]
-        stored = self._collection.get(ids=entry_ids,
-                                      include=["embeddings", "documents", "metadatas"])
-        return _vector_hits(stored, np.asarray(embedding, dtype=np.float32))
+        # Similarities of the entries found, grouped by passage, nearest passage first. Ids
+        # alone say which passage an entry belongs to, so the query fetches no metadata.
+        found_similarity: dict[str, float] = {}
+        passage_ids: list[str] = []
+        for entry, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            found_similarity[entry] = 1.0 - float(distance)
+            owner = _owner(entry)
+            if owner not in passage_ids and len(passage_ids) < k:
+                passage_ids.append(owner)
+        passages = self._lookup(passage_ids)
+        # The entries of these passages the query did not return: read their vectors, so every
+        # passage's similarity and best window are exact.
+        entries = {pid: [pid, *(_window_id(pid, n) for n in range(1, len(windows(p)) + 1))]
+                   for pid, p in passages.items()}
+        missing = [e for ids in entries.values() for e in ids if e not in found_similarity]
+        similarity = dict(found_similarity)
+        if missing:
+            vectors = self._collection.get(ids=missing, include=["embeddings"])
+            if vectors["ids"]:
+                dots = np.asarray(vectors["embeddings"], dtype=np.float32) @ np.asarray(
+                    embedding, dtype=np.float32)
+                similarity.update(zip(vectors["ids"], dots.tolist(), strict=True))
+        hits = []
+        for pid in passage_ids:
+            if pid not in passages:
+                continue
+            window_similarities = [similarity[e] for e in entries[pid][1:] if e in similarity]
+            hits.append(VectorHit(passages[pid], similarity.get(pid, -1.0),
+                                  max(window_similarities) if window_similarities else None))
+        hits.sort(key=lambda h: blended_similarity(h.similarity, h.best_window), reverse=True)
+        return hits
+
+    def _stored_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+        stored = self._collection.get(ids=list(passage_ids), include=["documents", "metadatas"])
+        return {pid: _passage(text or "", meta) for pid, text, meta in
+                zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True)}
 
     def delete_document(self, doc_sha256: str) -> None:
         self._collection.delete(where={"doc_sha256": doc_sha256})
@@ -141,7 +158,8 @@ class ChromaVectorStore:
         self._collection.delete(where={"source": source})
 
     def count(self) -> int:
-        return int(self._collection.count())
+        """Passages, not counting their windows."""
+        return len(self._collection.get(where={_WINDOW_OF: ""}, include=[])["ids"])
 
 
 def _metadata(p: Passage) -> dict[str, str | int]:

@@ -124,3 +124,26 @@ def test_words_in_most_passages_do_not_change_the_ranking() -> None:
     # ...and the work skipped is real: only the rare word is left to score.
     assert index._without_ubiquitous_terms("matter-a", match_expression("contract indemnity")) \
         == '"indemnity"'
+
+
+def test_a_long_passage_is_found_by_its_best_window(tmp_path: Path,
+                                                   embedder: MiniLMEmbedder) -> None:
+    from rag.passage_vectors import embedding_texts
+
+    store = ChromaVectorStores(tmp_path / "chroma").store("c-lease-abc")
+    sentences = ["The tenant pays the rent on the first day of each month by bank transfer.",
+                 "The deposit of two months' rent is held in a government-backed scheme.",
+                 "The tenant may keep one cat or one small dog with the landlord's consent.",
+                 "The landlord repairs the boiler and the heating within 14 days of notice.",
+                 "Either party may end the tenancy with two months' notice in writing."]
+    long = passage(0, " ".join(sentences), "lease")
+    texts = embedding_texts(long)
+    assert len(texts) >= 3  # the whole passage, then its windows
+    store.add([long], [embedder.embed(texts)])
+    assert store.count() == 1  # passages, not their windows
+    hit = store.query(embedder.embed(["Who fixes the heating when it breaks?"])[0], 5)[0]
+    assert hit.passage.text == long.text  # a window leads to its whole passage
+    assert hit.best_window is not None and hit.best_window > hit.similarity
+    store.delete_document("lease")
+    assert store.count() == 0
+    assert store.query(embedder.embed(["heating"])[0], 5) == []  # no window left behind
