@@ -90,13 +90,14 @@ _ASKING_WORDS = ("happens|happen|tell|say|says|said|mean|means|meaning|much|many
                  "|states|stated|explain|describe")
 # Standalone only: "long-term" and "Allow-list" keep their words.
 _ASKING = re.compile(rf"(?<![\w-])(?:{_ASKING_WORDS})(?![\w-])", re.IGNORECASE)
-# Numbers a question uses to name a version: "version 2", "v3", "GPLv2", "rev 4", "GPL-3.0".
+# Clause and section numbers a question points at: "clause 4.3", "section 7", "§ 3", "4.2".
 _REFERENCE_WORDS = "clause|section|article|paragraph|schedule|annex|part|§"
 _REFERENCE = re.compile(rf"(?:{_REFERENCE_WORDS})\.?\s*(\d{{1,3}}(?:\.\d{{1,3}})*[a-z]?)\b"
                         rf"|\b(\d{{1,3}}(?:\.\d{{1,3}})+)\b(?!\s*(?:mg|g|ml|mcg|kg|%))",
                         re.IGNORECASE)
 _REFERENCE_WORD_SET = frozenset(_REFERENCE_WORDS.split("|"))
 _AFTER_VERSION_WORD = re.compile(r"(?:version|ver|v|revision|rev|release)\.?\s*$", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Retrieval:
