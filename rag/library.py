@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import sqlite3
 import threading
@@ -300,15 +301,11 @@ class Library:
             for n, vector in zip(step, self._embedder.embed([texts[n] for n in step]),
                                  strict=True):
                 flat[n] = vector
-        vectors: list[list[list[float]]] = []
-        offset = 0
-        for texts in per_passage:
-            vectors.append(flat[offset:offset + len(texts)])
-            offset += len(texts)
-        offset = 0
+        vectors = iter(flat)
+        counts = iter(len(texts) for texts in per_passage)
         for item in batch:
-            item.embeddings = vectors[offset:offset + len(item.passages)]
-            offset += len(item.passages)
+            item.embeddings = [list(itertools.islice(vectors, next(counts)))
+                               for _ in item.passages]
             with self._lock:
                 self._write_document(target, item)
             yield IngestEvent("indexed", 0, 0, item.path, passages=len(item.passages),

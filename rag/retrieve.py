@@ -196,7 +196,8 @@ def retrieve(query: str, query_embedding: Sequence[float], vectors: VectorStore,
     by_vector.sort(key=lambda h: h.score, reverse=True)
     if mode == "vector":
         return Retrieval(by_vector[:top_k], best)
-    keyword_text = keyword_query(names.without_names(query, named) if names else query)
+    keyword_text = keyword_query(
+        names.without_names(query, named) if names is not None else query)
     by_keyword = [Hit(h.passage, h.score)
                   for h in keywords.search(collection_id, keyword_text, depth)]
     if named:

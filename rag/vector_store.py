@@ -24,9 +24,8 @@ _HNSW: dict[str, Any] = {"space": "cosine", "ef_construction": 200, "ef_search":
 _WRITE_BATCH = 1000
 # Entries fetched per passage wanted: a passage's windows are often near the question together.
 _ENTRIES_PER_PASSAGE = 3
+# Metadata of each entry: "" on a passage's own entry, the passage id on its windows'.
 _WINDOW_OF = "window_of"
-
-
 _WINDOW_MARK = "#w"
 # Passages by id, from wherever the caller keeps them.
 PassageLookup = Callable[[Sequence[str]], Mapping[str, Passage]]
@@ -73,8 +72,9 @@ class ChromaVectorStore:
     Each passage is one entry under its passage id, and each of its windows one more under
     "<passage id>#w<n>" with the same document metadata (so deleting a document or a file
     removes its windows too). A query finds the nearest entries of either kind, then reads the
-    vectors of every entry of the passages they belong to, so each passage's similarity and its
-    best window's are exact, not whichever of them the approximate search happened to return.
+    vectors of the entries of those passages that it did not return, so each passage's
+    similarity and its best window's are exact, not whichever of them the approximate search
+    happened to return.
     """
 
     def __init__(self, collection: Any, lookup: PassageLookup | None = None) -> None:
@@ -90,7 +90,7 @@ class ChromaVectorStore:
         texts: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for passage, passage_vectors in zip(passages, embeddings, strict=True):
-            meta = _metadata(passage) | {"windows": len(passage_vectors) - 1, _WINDOW_OF: ""}
+            meta = _metadata(passage) | {_WINDOW_OF: ""}
             for n, vector in enumerate(passage_vectors):
                 ids.append(passage.passage_id if n == 0 else _window_id(passage.passage_id, n))
                 vectors.append(list(map(float, vector)))
@@ -117,12 +117,12 @@ class ChromaVectorStore:
         # Similarities of the entries found, grouped by passage, nearest passage first. Ids
         # alone say which passage an entry belongs to, so the query fetches no metadata.
         found_similarity: dict[str, float] = {}
-        passage_ids: list[str] = []
+        nearest: dict[str, None] = {}  # passage ids in order, each once
         for entry, distance in zip(found["ids"][0], found["distances"][0], strict=True):
             found_similarity[entry] = 1.0 - float(distance)
-            owner = _owner(entry)
-            if owner not in passage_ids and len(passage_ids) < k:
-                passage_ids.append(owner)
+            if len(nearest) < k:
+                nearest.setdefault(_owner(entry))
+        passage_ids = list(nearest)
         passages = self._lookup(passage_ids)
         # The entries of these passages the query did not return: read their vectors, so every
         # passage's similarity and best window are exact.
