@@ -386,17 +386,98 @@ class _PassageBuilder:
         self.buffer = []
 
 
+# --- numbered headings that break the document's numbering ----------------------------------
+
+# A gap in the numbering ("2.3" after "2.1", "2.9" after "2": headings the extraction missed)
+# still links the chain, for less than a heading that follows in order.
+_MAX_GAP = 3
+_GAP_WEIGHT = 0.5
+# A numbered heading that nothing else continues is believed up to this number.
+_MAX_LONE_NUMBER = 20
+
+
+def _numbering(heading: Heading) -> tuple[int, ...] | None:
+    """(2, 10) for "2.10. Storing the MIME type"; None for a heading that is not numbered."""
+    m = _NUMBERED.match(heading.text) if heading.level < _INNERMOST else None
+    return tuple(int(n) for n in m.group(1).split(".")) if m else None
+
+
+def _first(numbers: tuple[int, ...]) -> bool:
+    """Whether these are first numbers at their levels: (), (1,), (0,), (1, 1)."""
+    return all(n <= 1 for n in numbers)
+
+
+def _stray_numbered(blocks: list[_Block]) -> set[int]:
+    """The positions of numbered "headings" that break the document's own numbering.
+
+    A line of a table ("4 CARD32 ICON_NAME_OFFSET") or a numbered list item looks like a
+    numbered heading, and one that opens a section makes every later section its child
+    ("4 CARD32 ICON_NAME_OFFSET > 2.12. Recommended checking order"). The real headings are
+    the longest chain in which each continues one before it: the next number at some level
+    ("2.9" -> "2.10", "3", "3.1"), a subsection ("2" -> "2.1") or a fresh start ("1", "0");
+    a small gap counts for less. The others are read as text; Markdown and underlined headings
+    stay headings whatever their numbers.
+    """
+    numbered = [(i, n) for i, block in enumerate(blocks)
+                if block.heading is not None and (n := _numbering(block.heading)) is not None]
+    best: list[float] = []
+    previous: list[int | None] = []
+    by_prefix: dict[tuple[int, ...], int] = {}  # the best chain end whose number starts so
+    by_number: dict[tuple[int, ...], int] = {}  # the best chain end with exactly this number
+    overall: int | None = None
+    for j, (_, number) in enumerate(numbered):
+        options: list[tuple[float, int | None]] = []
+        if _first(number):
+            options.append((1.0, overall))
+        for depth in range(1, len(number)):
+            if _first(number[depth + 1:]):
+                weight = 1.0 if number[depth] <= 1 else _GAP_WEIGHT
+                options.append((weight, by_number.get(number[:depth])))
+        for level in range(len(number)):
+            if _first(number[level + 1:]):
+                for step in range(1, min(_MAX_GAP, number[level]) + 1):
+                    options.append((1.0 if step == 1 else _GAP_WEIGHT,
+                                    by_prefix.get((*number[:level], number[level] - step))))
+        score, link = 1.0, None
+        for weight, node in options:
+            if node is not None and best[node] + weight > score:
+                score, link = best[node] + weight, node
+        best.append(score)
+        previous.append(link)
+        for key in (number[:depth] for depth in range(1, len(number) + 1)):
+            if key not in by_prefix or score > best[by_prefix[key]]:
+                by_prefix[key] = j
+        if number not in by_number or score > best[by_number[number]]:
+            by_number[number] = j
+        if overall is None or score > best[overall]:
+            overall = j
+    chain: set[int] = set()
+    at = overall
+    while at is not None:
+        chain.add(at)
+        at = previous[at]
+    if len(chain) == 1 and max(numbered[min(chain)][1]) > _MAX_LONE_NUMBER:
+        chain = set()  # "51 Franklin Street" alone: an address, not section 51
+    return {i for j, (i, _) in enumerate(numbered)
+            if j not in chain and blocks[i].heading.level > _NUMBERED_BASE}  # type: ignore[union-attr]
+
+
 def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
     """The document's passages, in document order, each at most ``max_chars`` long."""
     if max_chars < 20:
         raise ValueError("max_chars must be at least 20")
     builder = _PassageBuilder(doc, max_chars)
-    for page in doc.pages:
-        builder.page = page.number
-        for block in _page_blocks(page.text, markdown=doc.format != "pdf"):
-            if block.heading is not None:
+    pages = [(page.number, list(_page_blocks(page.text, markdown=doc.format != "pdf")))
+             for page in doc.pages]
+    stray = _stray_numbered([block for _, blocks in pages for block in blocks])
+    position = 0
+    for number, blocks in pages:
+        builder.page = number
+        for block in blocks:
+            if block.heading is not None and position not in stray:
                 builder.open_section(block.heading)
             else:
                 builder.add_paragraph(block.text)
+            position += 1
         builder.end_page()
     return builder.finish()

@@ -356,3 +356,59 @@ def test_random_documents_lose_no_words_and_keep_limits_and_pages(seed: int) -> 
         on_page = " ".join(w for p in passages if p.page == page.number for w in p.text.split())
         assert on_page in " ".join([*previous, *page.text.split()])
         previous = page.text.split()
+
+
+def test_table_rows_that_look_like_numbered_headings_do_not_open_sections() -> None:
+    # From a real specification PDF: a byte layout table between sections 2.9 and 2.10. Each
+    # row reads like a numbered heading; none of them continues the document's numbering.
+    passages = chunk_document(_doc(
+        "2. Unified system\n"
+        "2.9. The mime.cache files\n"
+        "The cache file starts with a header.\n"
+        "2 CARD16 MAJOR_VERSION 1\n"
+        "4 CARD32 ALIAS_LIST_OFFSET\n"
+        "4 CARD32 N_ALIASES\n",
+        "2.10. Storing the MIME type using Extended Attributes\n"
+        "An implementation may store the MIME type in an extended attribute.\n"
+        "2.12. Recommended checking order\n"
+        "Checking the first 128 bytes of the file for control characters tells binary from text.",
+        numbered=True))
+    row = _passage_with(passages, "4 CARD32 N_ALIASES")
+    assert row.section == "2. Unified system > 2.9. The mime.cache files"
+    attributes = _passage_with(passages, "may store the MIME type")
+    assert attributes.section == (
+        "2. Unified system > 2.10. Storing the MIME type using Extended Attributes")
+    # A gap in the numbering (2.11 missing from the extraction) is still a heading.
+    order = _passage_with(passages, "128 bytes")
+    assert order.section == "2. Unified system > 2.12. Recommended checking order"
+
+
+def test_an_address_line_is_not_a_section() -> None:
+    passages = chunk_document(_doc(
+        "GNU LESSER GENERAL PUBLIC LICENSE\n"
+        "Version 2.1, February 1999\n"
+        "51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA\n"
+        "Everyone is permitted to copy and distribute verbatim copies of this license.\n"
+        "Preamble\n"
+        "The licenses for most software are designed to take away your freedom.\n",
+        title="GNU LESSER GENERAL PUBLIC LICENSE"))
+    assert all("Franklin" not in p.section for p in passages)
+    assert "51 Franklin Street" in _flat(passages[0].text)
+
+
+def test_a_lone_numbered_heading_and_a_first_subsection_after_a_gap_stay_headings() -> None:
+    passages = chunk_document(_doc(
+        "1. Copyright and Related Rights. A Work made available may be protected.\n"
+        "4. Limitations and Disclaimers.\n"
+        "No trademark or patent rights are waived.\n"
+        "Appendix text follows here.",
+        title="CC0"))
+    assert _passage_with(passages, "No trademark").section == "4. Limitations and Disclaimers."
+    passages = chunk_document(_doc(
+        "4 Function reference\n"
+        "Functions are listed by topic.\n"
+        "4.2 ASN.1 field functions\n"
+        "Each function sets asn1_write_value for one element.",
+        numbered=True))
+    assert _passage_with(passages, "Each function").section == (
+        "4 Function reference > 4.2 ASN.1 field functions")
