@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,7 +178,7 @@ class DocumentNames:
                 found.add((before, normal_version(word)))
         return found
 
-    def without_names(self, question: str, named: set[str]) -> str:
+    def without_names(self, question: str, named: Set[str]) -> str:
         """The question without the words that name these documents, for the keyword side: the
         name is in every passage's title, so it says nothing about which passage answers."""
         if not named:

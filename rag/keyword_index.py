@@ -69,13 +69,16 @@ def match_expression(query: str) -> str:
 
 
 class KeywordIndex:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, read_only: bool = False) -> None:
+        """``read_only``: a connection that only searches, never creating tables (another
+        connection made them), so a search never waits for a write lock."""
         self._db = connection
+        self._read_only = read_only
         self._ensured: set[str] = set()  # tables known to exist: no DDL on every search
 
     def ensure(self, collection_id: str) -> None:
         table = table_name(collection_id)
-        if table in self._ensured:
+        if table in self._ensured or self._read_only:
             return
         self._db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
@@ -182,10 +185,10 @@ class KeywordIndex:
         return " OR ".join(kept) if kept else expression
 
     def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]:
-        if not passage_ids:
-            return {}
         """Stored passages by id, found through the row table's index (FTS5 cannot index
         passage_id): a lookup costs well under a millisecond at any collection size."""
+        if not passage_ids:
+            return {}
         table = table_name(collection_id)
         self.ensure(collection_id)
         marks = ", ".join("?" * len(passage_ids))

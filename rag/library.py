@@ -16,6 +16,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,15 @@ from rag.documents import Passage, UnreadableDocument
 from rag.keyword_index import KeywordIndex
 from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit
-from rag.retrieve import Mode, Retrieval, retrieve
+from rag.retrieve import (
+    Mode,
+    QueryPlan,
+    Retrieval,
+    fuse,
+    keyword_candidates,
+    plan_query,
+    vector_candidates,
+)
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
 from rag.vector_store import ChromaVectorStore, ChromaVectorStores
 
@@ -75,6 +84,11 @@ class Library:
         self._vectors_client: ChromaVectorStores | None = None
         # Per collection id: the catalogue stamp and the document names built from it.
         self._names: dict[str, tuple[tuple[object, ...], DocumentNames]] = {}
+        # A search's keyword side runs here, on its own connection, while the question is
+        # embedded and the vector side runs: the two take about as long as each other.
+        self._keyword_thread: ThreadPoolExecutor | None = None
+        self._keyword_reader: sqlite3.Connection | None = None
+        self._keyword_index: KeywordIndex | None = None  # on that connection
 
     @property
     def embedder(self) -> Embedder:
@@ -82,6 +96,12 @@ class Library:
 
     def close(self) -> None:
         with self._lock:
+            if self._keyword_thread is not None:
+                self._keyword_thread.shutdown(wait=True)
+                self._keyword_thread = None
+            if self._keyword_reader is not None:
+                self._keyword_reader.close()
+                self._keyword_reader = self._keyword_index = None
             self._db.close()
 
     # -- storage --------------------------------------------------------------------------------
@@ -164,10 +184,27 @@ class Library:
         found = self._collection(collection)
         if not query.strip():
             return Retrieval([], 0.0)
-        embedding = self._embedder.embed([query])[0]
         with self._lock:
-            return retrieve(query, embedding, self._store(found), self._keywords, found.id,
-                            top_k, mode, self._document_names(found))
+            plan = plan_query(query, top_k, mode, self._document_names(found))
+        by_keyword = self._keyword_side(plan, found.id)
+        embedding = self._embedder.embed([query])[0] if mode != "keyword" else None
+        with self._lock:
+            by_vector, best = vector_candidates(plan, embedding, self._store(found))
+        return fuse(plan, by_vector, best, by_keyword.result())
+
+    def _keyword_side(self, plan: QueryPlan, collection_id: str) -> Future[list[Hit]]:
+        """The keyword candidates, searched on the keyword thread. Its connection only reads;
+        the write-ahead log lets it read while this process or another writes."""
+        with self._lock:
+            if self._keyword_thread is None or self._keyword_index is None:
+                self._keyword_reader = sqlite3.connect(self._index_dir / DATABASE_FILE,
+                                                       check_same_thread=False)
+                self._keyword_reader.execute("PRAGMA busy_timeout = 10000")
+                self._keyword_index = KeywordIndex(self._keyword_reader, read_only=True)
+                self._keyword_thread = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="enclave-keyword-search")
+            return self._keyword_thread.submit(keyword_candidates, plan, self._keyword_index,
+                                               collection_id)
 
     def _document_names(self, collection: Collection) -> DocumentNames:
         """The collection's document names, built again only when its documents changed (in

@@ -178,35 +178,77 @@ def _cites_reference(hit: Hit, references: set[str]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class QueryPlan:
+    """What both sides of a search need to know about the question before either runs."""
+
+    query: str
+    top_k: int
+    mode: Mode
+    depth: int  # candidates each side contributes
+    named: frozenset[str]  # content hashes of the documents the question names
+    keyword_text: str  # what BM25 searches: without asking words or naming words
+
+
+def plan_query(query: str, top_k: int, mode: Mode = "hybrid",
+               names: DocumentNames | None = None) -> QueryPlan:
+    named = frozenset(names.named_by(query)) if names is not None and mode != "vector" else (
+        frozenset())
+    keyword_text = keyword_query(names.without_names(query, named) if names is not None
+                                 else query)
+    return QueryPlan(query, top_k, mode, max(CANDIDATES, top_k), named, keyword_text)
+
+
+def keyword_candidates(plan: QueryPlan, keywords: KeywordIndex, collection_id: str) -> list[Hit]:
+    """The keyword side: BM25's best passages, and the named documents' own best ones."""
+    if plan.mode == "vector":
+        return []
+    found = [Hit(h.passage, h.score)
+             for h in keywords.search(collection_id, plan.keyword_text, plan.depth)]
+    if plan.named:
+        found = _unique([*found, *(Hit(h.passage, h.score) for h in keywords.search(
+            collection_id, plan.keyword_text, plan.depth, plan.named))])
+    return found
+
+
+def vector_candidates(plan: QueryPlan, query_embedding: Sequence[float] | None,
+                      vectors: VectorStore) -> tuple[list[Hit], float]:
+    """The vector side, best first, and the best whole-passage cosine (grounded mode's
+    threshold is on whole passages, as it was tuned)."""
+    if plan.mode == "keyword" or query_embedding is None:
+        return [], 0.0
+    found = vectors.query(query_embedding, plan.depth)
+    if plan.named:
+        # The named document's best passages, even where other documents crowd it out of the
+        # collection-wide candidates.
+        found = _unique([*found, *vectors.query(query_embedding, plan.depth, plan.named)])
+    best = max((h.similarity for h in found), default=0.0)
+    hits = [Hit(h.passage, blended_similarity(h.similarity, h.best_window)) for h in found]
+    hits.sort(key=lambda h: h.score, reverse=True)
+    return hits, best
+
+
+def fuse(plan: QueryPlan, by_vector: Sequence[Hit], best_similarity: float,
+         by_keyword: Sequence[Hit]) -> Retrieval:
+    """The final ranking from both sides' candidates."""
+    if plan.mode == "vector":
+        return Retrieval(list(by_vector[:plan.top_k]), best_similarity)
+    if plan.mode == "keyword":
+        ranked = sorted(by_keyword, key=lambda h: h.score, reverse=True)
+        return Retrieval(ranked[:plan.top_k], best_similarity)
+    return Retrieval(combine(by_vector, by_keyword, plan.query, plan.top_k, plan.named),
+                     best_similarity)
+
+
 def retrieve(query: str, query_embedding: Sequence[float], vectors: VectorStore,
              keywords: KeywordIndex, collection_id: str, top_k: int,
              mode: Mode = "hybrid", names: DocumentNames | None = None) -> Retrieval:
     """The passages that best answer ``query``; ``names`` are the collection's document names
-    (rag/document_names.py), so a question that names a document prefers its passages."""
-    depth = max(CANDIDATES, top_k)
-    named = names.named_by(query) if names is not None and mode != "vector" else set()
-    found = vectors.query(query_embedding, depth) if mode != "keyword" else []
-    if named and mode != "keyword":
-        # The named document's best passages, even where other documents crowd it out of the
-        # collection-wide candidates.
-        found = _unique([*found, *vectors.query(query_embedding, depth, named)])
-    # Grounded mode's threshold is on whole passages, as it was tuned.
-    best = max((h.similarity for h in found), default=0.0)
-    by_vector = [Hit(h.passage, blended_similarity(h.similarity, h.best_window)) for h in found]
-    by_vector.sort(key=lambda h: h.score, reverse=True)
-    if mode == "vector":
-        return Retrieval(by_vector[:top_k], best)
-    keyword_text = keyword_query(
-        names.without_names(query, named) if names is not None else query)
-    by_keyword = [Hit(h.passage, h.score)
-                  for h in keywords.search(collection_id, keyword_text, depth)]
-    if named:
-        by_keyword = _unique([*by_keyword, *(Hit(h.passage, h.score) for h in keywords.search(
-            collection_id, keyword_text, depth, named))])
-    if mode == "keyword":
-        by_keyword.sort(key=lambda h: h.score, reverse=True)
-        return Retrieval(by_keyword[:top_k], best)
-    return Retrieval(combine(by_vector, by_keyword, query, top_k, named), best)
+    (rag/document_names.py), so a question that names a document prefers its passages. The two
+    sides are independent: rag.library runs the keyword side on its own thread."""
+    plan = plan_query(query, top_k, mode, names)
+    by_vector, best = vector_candidates(plan, query_embedding, vectors)
+    return fuse(plan, by_vector, best, keyword_candidates(plan, keywords, collection_id))
 
 
 _H = TypeVar("_H", Hit, VectorHit)
