@@ -52,7 +52,8 @@ EMBED_STEP = 64
 # loaders' titles. Raise it with any change to those; documents indexed by another version are
 # indexed again on the next ingest. (Scoring in rag/retrieve.py reads the index at query time and
 # needs no bump.) 2: windows embedded beside each passage; titles keep their version line.
-# 3: numbered lines that break the document's numbering (table rows) no longer open sections.
+# 3: numbered lines that break the document's numbering (table rows) no longer open sections;
+# terminal formatting (ANSI codes, overstriking) is stripped from text.
 INDEX_VERSION = 3
 
 __all__ = ["CollectionError", "Library"]

@@ -14,6 +14,11 @@ import unicodedata
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff\ufffe]"
 )
+# Terminal formatting in text saved from a terminal or from man/nroff: ANSI escape sequences
+# ("ESC[1m" bold, "ESC[4m" underline) and overstriking ("m\bm" bold, "_\bm" underline). Only
+# their ESC or backspace is a control character; without this the "[1m" would stay in the words.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_OVERSTRIKE = re.compile(r"[^\n\x08]\x08")
 # Ligatures PDF writers emit; replacing them lets "file" match the word typed as "ﬁle".
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st",
                             "ﬆ": "st", "\u00ad": "", "\u00a0": " ", "\u202f": " "})
@@ -29,6 +34,7 @@ def clean_text(text: str) -> str:
     """Normalise line breaks; strip control characters and non-prose runs; keep the words."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _OVERSTRIKE.sub("", _ANSI_ESCAPE.sub("", text))
     # A soft hyphen where a line was broken marks one word split in two: join it.
     text = re.sub(r"\u00ad[ \t]*\n[ \t]*", "", text)
     text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
@@ -40,7 +46,9 @@ def clean_text(text: str) -> str:
 
 
 def unreadable_fraction(text: str) -> float:
-    """Share of characters that are control codes or decoding replacements: high means binary."""
+    """Share of characters that are control codes or decoding replacements: high means binary.
+    Terminal formatting is text, however dense its escape codes."""
+    text = _OVERSTRIKE.sub("", _ANSI_ESCAPE.sub("", text))
     if not text:
         return 0.0
     bad = sum(1 for ch in text if (ch < " " and ch not in "\n\r\t\f") or ch in "\ufffd\x7f"

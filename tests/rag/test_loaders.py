@@ -184,6 +184,19 @@ def test_nul_bytes_and_control_characters_are_stripped(tmp_path: Path) -> None:
     )
 
 
+def test_terminal_formatting_leaves_only_the_words(tmp_path: Path) -> None:
+    # A manual saved from a terminal: ANSI bold/underline codes and nroff overstriking.
+    path = tmp_path / "man-db-manual.txt"
+    path.write_bytes(b"Stray cats are kept under \x1b[4m/usr\x1b[24m, not under "
+                     b"\x1b[1m/var/cache/man\x1b[0m.\n"
+                     b"S\x08Se\x08ee\x08e _\x08a_\x08l_\x08s_\x08o the "
+                     b"\x1b[1;31mmandb\x1b[m command.\n")
+    doc = load_document(path)
+    assert doc.pages[0].text == (
+        "Stray cats are kept under /usr, not under /var/cache/man.\n"
+        "See also the mandb command.")
+
+
 def test_a_text_file_named_pdf_is_read_as_text(tmp_path: Path) -> None:
     path = make_text(tmp_path / "scan.pdf", "Minutes of the meeting of 3 May.\nAll agreed.")
     doc = load_document(path)
