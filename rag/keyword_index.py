@@ -141,10 +141,26 @@ class KeywordIndex:
 
     def search(self, collection_id: str, query: str, k: int,
                documents: Set[str] | None = None) -> list[KeywordHit]:
-        """The ``k`` best BM25 matches, of only these documents (content hashes) if given."""
+        """The ``k`` best BM25 matches, of only these documents (content hashes) if given.
+
+        Passages holding every term are looked for first: FTS5 finds them by intersecting its
+        term lists, where a match on any term scores every passage holding one of them (at 100k
+        generated passages, 45 ms for four common words). When there are ``k`` of them they are
+        the answer; otherwise the usual any-term search runs, and its ``k`` best are exactly
+        what they always were. A passage's BM25 score is the same in both searches.
+        """
         expression = self._without_ubiquitous_terms(collection_id, match_expression(query))
         if not expression or (documents is not None and not documents):
             return []
+        if " OR " in expression:
+            every = self._ranked(collection_id, expression.replace(" OR ", " AND "), k,
+                                 documents)
+            if len(every) >= k:
+                return every
+        return self._ranked(collection_id, expression, k, documents)
+
+    def _ranked(self, collection_id: str, expression: str, k: int,
+                documents: Set[str] | None) -> list[KeywordHit]:
         table = table_name(collection_id)
         w = _WEIGHTS
         only = ""

@@ -147,3 +147,29 @@ def test_a_long_passage_is_found_by_its_best_window(tmp_path: Path,
     store.delete_document("lease")
     assert store.count() == 0
     assert store.query(embedder.embed(["heating"])[0], 5) == []  # no window left behind
+
+
+def test_passages_with_every_term_come_first_and_fewer_change_nothing() -> None:
+    db = sqlite3.connect(":memory:")
+    index = KeywordIndex(db)
+    index.ensure("matter-b")
+    # 30 passages hold both words; 5 hold only 'handover', ten times (a higher BM25 score).
+    both = [f"warfarin dose {i} was reviewed by the pharmacist at the ward handover meeting"
+            for i in range(30)]
+    one = ["handover " * 10 + str(i) for i in range(5)]
+    index.add("matter-b", [Passage("d", "/m/b.txt", "B", "", 1, i, t)
+                           for i, t in enumerate(both + one + ["unrelated filler"] * 200)])
+
+    def any_term(k: int) -> list[tuple[str, float]]:
+        rows = db.execute("SELECT text, -bm25(fts_matter_b) FROM fts_matter_b WHERE "
+                          "fts_matter_b MATCH ? ORDER BY rank LIMIT ?",
+                          (match_expression("warfarin handover"), k)).fetchall()
+        return [(text, round(score, 4)) for text, score in rows]
+
+    # Enough passages name both: they are the result, though single-word ones score higher.
+    top = index.search("matter-b", "warfarin handover", 10)
+    assert len(top) == 10 and all("warfarin" in h.passage.text for h in top)
+    assert any_term(10)[0][0].startswith("handover handover")
+    # Fewer than asked for: exactly the any-term ranking, scores and all.
+    wide = index.search("matter-b", "warfarin handover", 50)
+    assert [(h.passage.text, round(h.score, 4)) for h in wide] == any_term(50)

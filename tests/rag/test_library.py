@@ -229,3 +229,25 @@ def test_a_catalogue_from_before_index_versions_counts_as_version_zero(tmp_path:
     assert collection is not None
     [row] = catalog.documents(collection)
     assert row.path == "/d/a.txt" and row.index_version == 0
+
+
+def test_a_search_sees_what_another_library_on_the_same_files_just_indexed(
+        enclave_home: Path, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    # The keyword side searches on its own read-only connection and thread: it must see what
+    # was written since (here by a second process's worth of library), and close cleanly.
+    def keyword_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("enclave-keyword-search")}
+
+    before = keyword_threads()  # other tests' libraries may still be open
+    reader = Library(enclave_home / "index", embedder)
+    reader.create_collection("Acme lease")
+    assert reader.search("notice", "Acme lease", 3) == []
+    writer = Library(enclave_home / "index", embedder)
+    make_pdf(tmp_path / "m" / "lease.pdf", NOTICE, title="Lease")
+    list(writer.ingest([tmp_path / "m"], "Acme lease"))
+    writer.close()
+    hit = reader.search("three months", "Acme lease", 3)[0]
+    assert "three months' notice" in hit.passage.text
+    assert keyword_threads() - before
+    reader.close()
+    assert keyword_threads() <= before
