@@ -158,9 +158,10 @@ def benchmark_search(*, sizes: Sequence[int], repeats: int, top_k: int = 5,
         catalog_db.close()
         library.close()
     return {
-        "method": "Library.search (hybrid: query embedding + Chroma HNSW + SQLite FTS5 BM25 + "
-                  "RRF), warm, in-process; collections filled through the index components with "
-                  "generated passages and random unit vectors",
+        "method": "Library.search (hybrid: query embedding + Chroma HNSW, beside SQLite FTS5 "
+                  "BM25 on its own thread; weighted fusion), warm, in-process; collections "
+                  "filled through the index components with generated passages and random unit "
+                  "vectors",
         "top_k": top_k,
         "sizes": results,
         "query_embedding_by_torch_threads": by_threads,
