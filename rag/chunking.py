@@ -418,14 +418,14 @@ def _stray_numbered(blocks: list[_Block]) -> set[int]:
     a small gap counts for less. The others are read as text; Markdown and underlined headings
     stay headings whatever their numbers.
     """
-    numbered = [(i, n) for i, block in enumerate(blocks)
+    numbered = [(i, n, block.heading.level) for i, block in enumerate(blocks)
                 if block.heading is not None and (n := _numbering(block.heading)) is not None]
     best: list[float] = []
     previous: list[int | None] = []
     by_prefix: dict[tuple[int, ...], int] = {}  # the best chain end whose number starts so
     by_number: dict[tuple[int, ...], int] = {}  # the best chain end with exactly this number
     overall: int | None = None
-    for j, (_, number) in enumerate(numbered):
+    for j, (_, number, _level) in enumerate(numbered):
         options: list[tuple[float, int | None]] = []
         if _first(number):
             options.append((1.0, overall))
@@ -458,8 +458,8 @@ def _stray_numbered(blocks: list[_Block]) -> set[int]:
         at = previous[at]
     if len(chain) == 1 and max(numbered[min(chain)][1]) > _MAX_LONE_NUMBER:
         chain = set()  # "51 Franklin Street" alone: an address, not section 51
-    return {i for j, (i, _) in enumerate(numbered)
-            if j not in chain and blocks[i].heading.level > _NUMBERED_BASE}  # type: ignore[union-attr]
+    return {i for j, (i, _, level) in enumerate(numbered)
+            if j not in chain and level > _NUMBERED_BASE}
 
 
 def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:

@@ -230,7 +230,8 @@ def vector_candidates(plan: QueryPlan, query_embedding: Sequence[float] | None,
 
 def fuse(plan: QueryPlan, by_vector: Sequence[Hit], best_similarity: float,
          by_keyword: Sequence[Hit]) -> Retrieval:
-    """The final ranking from both sides' candidates."""
+    """The passages that best answer the question, from both sides' candidates. The sides are
+    independent of each other: rag.library runs the keyword side on its own thread."""
     if plan.mode == "vector":
         return Retrieval(list(by_vector[:plan.top_k]), best_similarity)
     if plan.mode == "keyword":
@@ -238,17 +239,6 @@ def fuse(plan: QueryPlan, by_vector: Sequence[Hit], best_similarity: float,
         return Retrieval(ranked[:plan.top_k], best_similarity)
     return Retrieval(combine(by_vector, by_keyword, plan.query, plan.top_k, plan.named),
                      best_similarity)
-
-
-def retrieve(query: str, query_embedding: Sequence[float], vectors: VectorStore,
-             keywords: KeywordIndex, collection_id: str, top_k: int,
-             mode: Mode = "hybrid", names: DocumentNames | None = None) -> Retrieval:
-    """The passages that best answer ``query``; ``names`` are the collection's document names
-    (rag/document_names.py), so a question that names a document prefers its passages. The two
-    sides are independent: rag.library runs the keyword side on its own thread."""
-    plan = plan_query(query, top_k, mode, names)
-    by_vector, best = vector_candidates(plan, query_embedding, vectors)
-    return fuse(plan, by_vector, best, keyword_candidates(plan, keywords, collection_id))
 
 
 _H = TypeVar("_H", Hit, VectorHit)
