@@ -30,11 +30,15 @@ _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
 
+def _without_terminal_formatting(text: str) -> str:
+    return _OVERSTRIKE.sub("", _ANSI_ESCAPE.sub("", text))
+
+
 def clean_text(text: str) -> str:
     """Normalise line breaks; strip control characters and non-prose runs; keep the words."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _OVERSTRIKE.sub("", _ANSI_ESCAPE.sub("", text))
+    text = _without_terminal_formatting(text)
     # A soft hyphen where a line was broken marks one word split in two: join it.
     text = re.sub(r"\u00ad[ \t]*\n[ \t]*", "", text)
     text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
@@ -48,7 +52,7 @@ def clean_text(text: str) -> str:
 def unreadable_fraction(text: str) -> float:
     """Share of characters that are control codes or decoding replacements: high means binary.
     Terminal formatting is text, however dense its escape codes."""
-    text = _OVERSTRIKE.sub("", _ANSI_ESCAPE.sub("", text))
+    text = _without_terminal_formatting(text)
     if not text:
         return 0.0
     bad = sum(1 for ch in text if (ch < " " and ch not in "\n\r\t\f") or ch in "\ufffd\x7f"
