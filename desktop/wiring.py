@@ -7,10 +7,13 @@ window can appear before any of them loads.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.settings import Settings
-from models.llama_runtime import LlamaChatModel, LoadOptions
+from models.engine_selftest import EngineCheck, TestOptions, checked_engine
+from models.errors import ModelError
+from models.llama_runtime import LlamaChatModel, LoadOptions, check_model_file
 from models.model_thread import ModelThread
 
 if TYPE_CHECKING:
@@ -20,13 +23,35 @@ if TYPE_CHECKING:
     from rag.library import Library
 
 
+def engine_test_options(settings: Settings) -> TestOptions:
+    return TestOptions(gpu_layers=settings.gpu_layers, threads=settings.threads)
+
+
+def engine_check_cache(settings: Settings) -> Path:
+    return settings.home / "cache" / "engine-check.json"
+
+
+def check_engine_once(settings: Settings) -> EngineCheck:
+    """The self-test before the first load (a tiny generation in a child process), remembered
+    for this exact build, processor and model once it passes."""
+    check_model_file(settings.model_path)
+    return checked_engine(settings.model_path, engine_test_options(settings),
+                          engine_check_cache(settings))
+
+
 def load_chat_model(settings: Settings) -> LlamaChatModel:
+    """Test the engine in a child process, then load the model with the CPU variant that
+    passed. A crash in the test becomes a ModelError with the cause and the fix."""
+    engine = check_engine_once(settings)
+    if not engine.ok:
+        raise ModelError(engine.message)
     return LlamaChatModel(
         settings.model_path,
         LoadOptions(
             context_size=settings.context_size,
             gpu_layers=settings.gpu_layers,
             threads=settings.threads,
+            cpu_variant=engine.cpu_variant,
         ),
     )
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer import wheelhouse
+from installer import llama_wheel, wheelhouse
 from installer.archive import make_tar_gz
 from installer.manifest import file_sha256, write_manifest
 from installer.model_licences import (
@@ -86,7 +86,9 @@ def build_bundle(options: BuildOptions, log: StepLog) -> BuildResult:
 
     app_wheel = wheelhouse.build_project_wheel(options.project, house, work, log)
     llama_dir = work / "llama"
-    wheelhouse.build_llama_wheel(options.backend, llama_dir, log, options.llama_wheel)
+    llama = wheelhouse.build_llama_wheel(options.backend, llama_dir, log, options.llama_wheel,
+                                         built_dir=options.project / ".whl")
+    llama_build = llama_wheel.record_of(llama)
     wheelhouse.collect_dependencies(app_wheel, llama_dir, house, work, log)
     model_wheels = wheelhouse.collect_model_wheels(house, log)
     wheels = sorted(house.glob("*.whl"))
@@ -108,6 +110,7 @@ def build_bundle(options: BuildOptions, log: StepLog) -> BuildResult:
         "models": [m.path.name for m in models],
         "model_wheels": model_wheels,
         "llama_cpp_python": wheelhouse.installed_version(wheelhouse.LLAMA_DIST),
+        "llama_cpp_build": llama_build,
     }
     (staging / BUNDLE_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
@@ -115,10 +118,11 @@ def build_bundle(options: BuildOptions, log: StepLog) -> BuildResult:
         f"{info['python']}, {info['platform']}")
     sbom_models = [ModelComponent(m.name, m.version, m.path, m.license_id, m.description)
                    for m in [*models, embedding_model(embedder_wheel)]]
-    write_sbom(staging / "sbom.cdx.json", build_sbom(staging, app_wheel, wheels, sbom_models))
+    write_sbom(staging / "sbom.cdx.json", build_sbom(staging, app_wheel, wheels, sbom_models,
+                                                     llama_build))
     log(f"wrote the CycloneDX 1.5 SBOM sbom.cdx.json ({len(wheels) + len(models)} components)")
-    manifest = write_manifest(staging)
-    log(f"wrote {manifest.name}: SHA-256 and size of every file")
+    manifest = write_manifest(staging, llama_cpp_build=llama_build)
+    log(f"wrote {manifest.name}: SHA-256 and size of every file, and the llama.cpp build flags")
 
     archive = make_tar_gz(staging, out / f"{name}.tar.gz")
     digest = file_sha256(archive)

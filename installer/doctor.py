@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from models.errors import ModelError
 from models.gguf_metadata import GGUFFormatError
@@ -54,6 +54,8 @@ class DoctorInputs:
     egress_guard_active: bool
     forced_environment: Mapping[str, str]  # variable -> the value Enclave forces
     environ: Mapping[str, str]
+    gpu_layers: int = -1
+    threads: int | None = None
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -187,6 +189,39 @@ def check_backend(backend: Callable[[], str], gpus: Callable[[], list[NvidiaGpu]
     return ok(name, f"{compiled} build; {seen}")
 
 
+def check_llama_build(record: Mapping[str, Any] | None, variants: Sequence[str]) -> CheckResult:
+    """How llama.cpp was compiled: portable (no native CPU flags, run-time dispatch) or not."""
+    name = "llama.cpp build"
+    rebuild = ("Reinstall Enclave's portable build: 'make setup' (it compiles without native "
+               "CPU flags) or install.py from the offline bundle.")
+    if record is None:
+        seen = f"{len(variants)} run-time CPU variants" if variants else "CPU kernels linked in"
+        return warn(name, f"llama-cpp-python was not built by Enclave, so its CPU flags are "
+                          f"unknown ({seen}); a native build stops with an illegal instruction "
+                          "on other processors", rebuild)
+    flags = str(record.get("cmake_args", ""))
+    if not record.get("portable"):
+        return fail(name, f"not a portable build (CMAKE_ARGS {flags})", rebuild)
+    dispatch = (f"run-time CPU dispatch over {len(variants)} variants ({', '.join(variants)})"
+                if variants else "no run-time CPU variants")
+    return ok(name, f"portable {record.get('backend', '?')} build of llama-cpp-python "
+                    f"{record.get('version', '?')}: {dispatch}; CMAKE_ARGS {flags}; "
+                    f"{record.get('compiler', 'compiler unknown')}")
+
+
+def check_engine(run: Callable[[], Any]) -> CheckResult:
+    """A tiny generation in a child process (models/engine_selftest.py): whether llama.cpp runs
+    on this processor with this model, and on which CPU variant."""
+    name = "llama.cpp self-test"
+    try:
+        result = run()
+    except ModelError as exc:
+        return fail(name, str(exc), "Fix the chat model first (see above).")
+    if result.ok:
+        return ok(name, result.message)
+    return fail(name, result.message, "See the message: it names the cause and the fix.")
+
+
 def check_disk(home: Path, model_bytes: int,
                free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free
                ) -> CheckResult:
@@ -290,8 +325,22 @@ def check_offline_environment(forced: Mapping[str, str],
 
 
 def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
-    from models.llama_runtime import compiled_backend
+    from installer.llama_wheel import installed_record
+    from models.engine_selftest import TestOptions
+    from models.engine_selftest import check_engine as test_engine
+    from models.llama_backends import cpu_variants
+    from models.llama_runtime import check_model_file, compiled_backend
     from rag.embedder import bundled_model_dir
+
+    def self_test() -> Any:
+        check_model_file(inputs.model_path)
+        return test_engine(inputs.model_path, TestOptions(gpu_layers=inputs.gpu_layers,
+                                                          threads=inputs.threads))
+
+    try:
+        variants = [v.name for v in cpu_variants()]
+    except ModelError:
+        variants = []
 
     meta = _enclave_metadata()
     model_bytes = inputs.model_path.stat().st_size if inputs.model_path.is_file() else 0
@@ -304,6 +353,8 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
         check_chat_model(inputs.model_path),
         check_embedding_model(bundled_model_dir),
         check_backend(compiled_backend, nvidia_gpus),
+        check_llama_build(installed_record(), variants),
+        check_engine(self_test),
         check_disk(inputs.home, model_bytes),
         check_memory(model_memory_bytes(inputs.model_path, inputs.context_size),
                      available_memory_bytes()),

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "enclave-bundle-manifest/1"
@@ -56,16 +57,30 @@ def compute_entries(root: Path) -> list[Entry]:
             for rel in bundle_files(root)]
 
 
-def render(entries: list[Entry]) -> str:
-    doc = {"format": MANIFEST_FORMAT,
-           "files": [e.to_json() for e in sorted(entries, key=lambda e: e.path)]}
+def render(entries: list[Entry], llama_cpp_build: dict[str, Any] | None = None) -> str:
+    doc: dict[str, Any] = {"format": MANIFEST_FORMAT,
+                           "files": [e.to_json() for e in sorted(entries, key=lambda e: e.path)]}
+    if llama_cpp_build is not None:
+        # How the bundled llama.cpp was compiled (flags, CPU variants): what IT checks first
+        # when a workstation's processor differs from the build machine's.
+        doc["llama_cpp_build"] = llama_cpp_build
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
-def write_manifest(root: Path) -> Path:
+def write_manifest(root: Path, llama_cpp_build: dict[str, Any] | None = None) -> Path:
     target = root / MANIFEST_FILE
-    target.write_text(render(compute_entries(root)), encoding="utf-8")
+    target.write_text(render(compute_entries(root), llama_cpp_build), encoding="utf-8")
     return target
+
+
+def read_build_record(root: Path) -> dict[str, Any] | None:
+    """The llama.cpp build flags the manifest records, if any."""
+    try:
+        doc = json.loads((root / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    record = doc.get("llama_cpp_build") if isinstance(doc, dict) else None
+    return record if isinstance(record, dict) else None
 
 
 def read_manifest(root: Path) -> list[Entry]:

@@ -91,11 +91,28 @@ def model_component(model: ModelComponent, bundle_root: Path) -> dict[str, Any]:
     return component
 
 
+def build_properties(record: dict[str, Any]) -> list[dict[str, str]]:
+    """CycloneDX properties for how llama.cpp was compiled."""
+    return [
+        {"name": "enclave:llama.cpp:cmake_args", "value": str(record.get("cmake_args", ""))},
+        {"name": "enclave:llama.cpp:portable", "value": str(bool(record.get("portable"))).lower()},
+        {"name": "enclave:llama.cpp:cpu_variants",
+         "value": ",".join(record.get("cpu_variants", []))},
+        {"name": "enclave:llama.cpp:backend", "value": str(record.get("backend", ""))},
+        {"name": "enclave:llama.cpp:compiler", "value": str(record.get("compiler", ""))},
+    ]
+
+
 def build_sbom(bundle_root: Path, app_wheel: Path, wheels: Sequence[Path],
-               models: Sequence[ModelComponent]) -> dict[str, Any]:
+               models: Sequence[ModelComponent],
+               llama_cpp_build: dict[str, Any] | None = None) -> dict[str, Any]:
     app = wheel_component(app_wheel)
     app["type"] = "application"
     components = [wheel_component(w) for w in sorted(wheels) if w != app_wheel]
+    if llama_cpp_build is not None:
+        for component in components:
+            if component["name"].lower().replace("_", "-") == "llama-cpp-python":
+                component["properties"] += build_properties(llama_cpp_build)
     components += [model_component(m, bundle_root) for m in sorted(models, key=lambda m: m.name)]
     components.sort(key=lambda c: (c["type"], c["name"].lower(), c["version"]))
     digest = "".join(c["hashes"][0]["content"] for c in [app, *components])

