@@ -52,6 +52,17 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         threads = ", ".join(f"{k.split('_')[0]} thread(s) {v} ms"
                             for k, v in s["query_embedding_by_torch_threads"].items())
         lines.append(f"  one query's embedding by torch threads: {threads}")
+    v = result.get("cpu_variants", {})
+    if "error" not in v and v.get("available"):
+        lines.append(f"llama.cpp CPU variants (decode tok/s; chosen by the self-test: "
+                     f"{v['chosen']}, fastest measured: {v['fastest']}):")
+        for name, r in v["variants"].items():
+            mark = " <- chosen" if name == v["chosen"] else ""
+            figure = r.get("decode_tokens_per_second", r.get("error"))
+            lines.append(f"  {name:>15}: {figure}{mark}")
+        if "chosen_vs_fastest" in v:
+            lines.append(f"  chosen / fastest {v['chosen_vs_fastest']}; chosen / haswell "
+                         f"(fixed AVX2 baseline) {v.get('chosen_vs_avx2_baseline', 'n/a')}")
     u = result.get("startup", {})
     if "error" not in u:
         if u.get("available"):

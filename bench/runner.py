@@ -47,8 +47,16 @@ def _environment(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _chosen_variant(settings: Settings) -> str | None:
+    """The CPU variant Enclave itself would load here: the self-test's choice."""
+    from desktop.wiring import check_engine_once
+
+    return check_engine_once(settings).cpu_variant
+
+
 def run_benchmarks(settings: Settings, profile: Profile,
                    progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    from bench.cpu_variants import benchmark_cpu_variants
     from bench.generation import benchmark_generation
     from bench.ingestion import benchmark_ingestion
     from bench.search import benchmark_search
@@ -66,6 +74,10 @@ def run_benchmarks(settings: Settings, profile: Profile,
             rounds=profile.ingest_rounds, progress=progress),
         "search": lambda: benchmark_search(sizes=profile.search_sizes,
                                            repeats=profile.search_repeats, progress=progress),
+        "cpu_variants": lambda: benchmark_cpu_variants(
+            settings.model_path, _chosen_variant(settings), tokens=profile.variant_tokens,
+            repeats=profile.variant_repeats, which=profile.variants, threads=settings.threads,
+            progress=progress),
         "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
         "memory": lambda: measure_memory(settings.model_path),
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.settings import Settings
-from models.engine_selftest import EngineCheck, TestOptions, checked_engine
+from models.engine_selftest import EngineCheck, SelfTestOptions, checked_engine
 from models.errors import ModelError
 from models.llama_runtime import LlamaChatModel, LoadOptions, check_model_file
 from models.model_thread import ModelThread
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from rag.library import Library
 
 
-def engine_test_options(settings: Settings) -> TestOptions:
-    return TestOptions(gpu_layers=settings.gpu_layers, threads=settings.threads)
+def engine_test_options(settings: Settings) -> SelfTestOptions:
+    return SelfTestOptions(gpu_layers=settings.gpu_layers, threads=settings.threads)
 
 
 def engine_check_cache(settings: Settings) -> Path:

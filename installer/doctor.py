@@ -326,7 +326,7 @@ def check_offline_environment(forced: Mapping[str, str],
 
 def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
     from installer.llama_wheel import installed_record
-    from models.engine_selftest import TestOptions
+    from models.engine_selftest import SelfTestOptions
     from models.engine_selftest import check_engine as test_engine
     from models.llama_backends import cpu_variants
     from models.llama_runtime import check_model_file, compiled_backend
@@ -334,7 +334,7 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
 
     def self_test() -> Any:
         check_model_file(inputs.model_path)
-        return test_engine(inputs.model_path, TestOptions(gpu_layers=inputs.gpu_layers,
+        return test_engine(inputs.model_path, SelfTestOptions(gpu_layers=inputs.gpu_layers,
                                                           threads=inputs.threads))
 
     try:

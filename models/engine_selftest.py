@@ -79,7 +79,7 @@ class EngineCheck:
 
 
 @dataclass(frozen=True)
-class TestOptions:
+class SelfTestOptions:
     gpu_layers: int = 0
     threads: int | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
@@ -89,7 +89,7 @@ class TestOptions:
 Runner = Callable[[Sequence[str]], Attempt]
 
 
-def child_command(model: Path, options: TestOptions, exclude: Sequence[str]) -> list[str]:
+def child_command(model: Path, options: SelfTestOptions, exclude: Sequence[str]) -> list[str]:
     cmd = [sys.executable, "-m", "models.engine_selftest", "--model", str(model),
            "--gpu-layers", str(options.gpu_layers)]
     if options.threads:
@@ -155,7 +155,7 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def check_engine(model: Path, options: TestOptions = TestOptions(),
+def check_engine(model: Path, options: SelfTestOptions = SelfTestOptions(),
                  runner: Runner | None = None, has_variants: bool | None = None) -> EngineCheck:
     """Test the engine in child processes; with CPU variants, fall back past those that die of
     an illegal instruction, down to the baseline. Any other failure is the model's or the
@@ -217,7 +217,7 @@ def _failed_message(model: Path, attempt: Attempt, attempts: Sequence[Attempt],
 
 # -- remembering passes --------------------------------------------------------------------------
 
-def fingerprint(model: Path, options: TestOptions) -> str:
+def fingerprint(model: Path, options: SelfTestOptions) -> str:
     """Everything that could change the outcome: the llama.cpp libraries, this processor, the
     model file and the load options."""
     from models.llama_backends import library_dir
@@ -251,7 +251,7 @@ def _cpu_identity() -> str:
     return "\n".join(sorted(set(keep)))
 
 
-def checked_engine(model: Path, options: TestOptions, cache_file: Path,
+def checked_engine(model: Path, options: SelfTestOptions, cache_file: Path,
                    runner: Runner | None = None) -> EngineCheck:
     """The remembered pass for exactly this setup, or a new test (remembered when it passes)."""
     key = fingerprint(model, options)

@@ -27,10 +27,20 @@ def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def default_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real default GGUF, installed once per session the way `make setup` does it."""
+    """The real default GGUF, installed once per session the way `make setup` does it.
+
+    llama.cpp's CPU variant for this test process is chosen the way the application chooses
+    it, by the self-test in a child process: a variant the processor refuses would otherwise
+    take the whole test run down."""
+    from models.engine_selftest import SelfTestOptions, check_engine
+    from models.llama_backends import load_backends
     from models.provisioning import install_default_model
 
-    return install_default_model(tmp_path_factory.mktemp("models")).path
+    path = install_default_model(tmp_path_factory.mktemp("models")).path
+    engine = check_engine(path, SelfTestOptions(gpu_layers=0))
+    assert engine.ok, engine.message
+    load_backends(engine.cpu_variant)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -74,6 +74,12 @@ def test_every_figure_is_measured_and_numeric(tiny_run: tuple[dict[str, Any], Pa
             assert _is_number(size[key]), f"search at {size['passages']}: {key}"
     by_threads = result["search"]["query_embedding_by_torch_threads"]
     assert by_threads and all(_is_number(v) for v in by_threads.values())
+    variants = result["cpu_variants"]
+    if variants["available"]:
+        chosen = variants["chosen"]
+        assert chosen in variants["variants"], "the variant Enclave loads is measured"
+        assert _is_number(variants["variants"][chosen]["decode_tokens_per_second"])
+        assert _is_number(variants["chosen_vs_fastest"])
 
 
 def test_both_sides_of_each_comparison_did_the_same_work(
@@ -107,7 +113,7 @@ def test_the_summary_names_every_section(tiny_run: tuple[dict[str, Any], Path, P
     text = "\n".join(runner.summary_lines(tiny_run[0]))
     for words in ("decode ratio, token-interleaved", "decode, whole runs", "time to first token",
                   "prompt processing", "pages/s", "re-ingest", "passages:",
-                  "Start-up: window painted", "Memory (RSS)"):
+                  "Start-up: window painted", "Memory (RSS)", "llama.cpp CPU variants"):
         assert words in text
 
 

@@ -162,3 +162,34 @@ def test_enclave_doctor_is_green_on_a_healthy_home_and_red_on_an_exposed_one(
     assert line.startswith("[FAIL]")
     assert f"fix: chmod 700 {enclave_home}" in exposed.stdout
     assert os.stat(enclave_home).st_mode & 0o077  # the doctor reports; it changes nothing
+
+
+def test_the_llama_build_check_names_the_flags_and_refuses_a_native_build() -> None:
+    from installer.doctor import check_llama_build
+    from installer.llama_wheel import build_record, cmake_args_for
+
+    portable = build_record("cpu", cmake_args_for("cpu"), "0.3.36", ["haswell", "x64"], "gcc 12")
+    result = check_llama_build(portable, ["haswell", "x64"])
+    assert result.status == "ok"
+    assert "GGML_NATIVE=OFF" in result.message and "haswell, x64" in result.message
+    native = build_record("cpu", "-DGGML_NATIVE=ON", "0.3.36", [], "gcc 12")
+    assert check_llama_build(native, []).status == "fail"
+    unknown = check_llama_build(None, [])
+    assert unknown.status == "warn" and "make setup" in unknown.fix
+
+
+def test_the_self_test_check_reports_the_childs_verdict() -> None:
+    from installer.doctor import check_engine
+    from models.engine_selftest import EngineCheck
+    from models.errors import ModelError
+
+    passed = EngineCheck(True, "zen4", "a 4-token test passed on CPU variant zen4 in 0.9 s")
+    assert check_engine(lambda: passed).status == "ok"
+    crashed = EngineCheck(False, None, "llama.cpp stops with an illegal instruction ...")
+    result = check_engine(lambda: crashed)
+    assert result.status == "fail" and "illegal instruction" in result.message
+
+    def no_model() -> EngineCheck:
+        raise ModelError("No model file at /x.gguf.")
+
+    assert check_engine(no_model).status == "fail"
