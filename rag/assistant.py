@@ -36,7 +36,6 @@ def estimate_tokens(text: str) -> int:
 class AssistantOptions:
     collection: str = "default"
     top_k: int = 5
-    grounded: bool = True
     relevance_threshold: float = 0.25
     context_size: int = 4096
     answer_tokens: int = 512
@@ -54,19 +53,28 @@ class Assistant:
     def refusal_for(self, collection: str) -> str:
         return f"I could not find this in your documents (collection {collection})."
 
+    def empty_collection(self, collection: str) -> str:
+        return (f"There are no documents in the collection {collection} yet. Add documents "
+                "first, or ask without documents.")
+
     def prepare(self, question: str, collection: str | None,
-                history: Sequence[ChatMessage] = (), system_prompt: str | None = None,
+                history: Sequence[ChatMessage] = (), instructions: str | None = None,
                 ) -> PreparedQuestion:
+        """The grounded prompt for ``question``, or a refusal when nothing relevant enough was
+        found (whether to refuse or to ask the model alone is the caller's policy)."""
         name = collection or self._options.collection
         try:
             found = self._library.retrieve(question, name, self._options.top_k)
         except CollectionError:  # a collection with nothing in it yet: nothing can be found
-            found = Retrieval([], 0.0)
+            return PreparedQuestion([], [], refused=True, refusal=self.empty_collection(name))
         hits = found.hits
-        if self._options.grounded and (
-                not hits or found.best_similarity < self._options.relevance_threshold):
+        if not hits:
+            return PreparedQuestion([], [], refused=True, refusal=self.empty_collection(name)
+                                    if not self._library.documents(name) else
+                                    self.refusal_for(name))
+        if found.best_similarity < self._options.relevance_threshold:
             return PreparedQuestion([], [], refused=True, refusal=self.refusal_for(name))
-        system = system_message(system_prompt)
+        system = system_message(instructions)
         budget = self._options.context_size - self._options.answer_tokens - TEMPLATE_MARGIN
         kept_history = list(history)
         while True:

@@ -9,6 +9,9 @@ from pathlib import Path
 from models.chat_model import ChatMessage
 from rag.retrieval_types import Hit
 
+# Who is answering: the first line of every system prompt, with documents or without.
+IDENTITY = ("You are Enclave, a careful assistant running entirely on this computer. "
+            "Answer clearly and concisely.")
 GROUNDING_RULES = (
     "Answer using only the numbered passages from the user's documents given with the "
     "question. Cite the passages you use by their number in square brackets, like [1] or [2]. "
@@ -18,9 +21,19 @@ GROUNDING_RULES = (
 _CITATION = re.compile(r"\[(\d+(?:\s*[-–,]\s*\d+)*)\]")
 
 
-def system_message(conversation_prompt: str | None) -> ChatMessage:
-    base = (conversation_prompt or "").strip()
-    return ChatMessage("system", f"{base}\n\n{GROUNDING_RULES}" if base else GROUNDING_RULES)
+def system_message(instructions: str | None) -> ChatMessage:
+    """The grounded system prompt: who answers, the conversation's own instructions, then the
+    rule to answer from the numbered passages only."""
+    parts = [IDENTITY, (instructions or "").strip(), GROUNDING_RULES]
+    return ChatMessage("system", "\n\n".join(p for p in parts if p))
+
+
+def model_only_messages(question: str, history: Sequence[ChatMessage] = (),
+                        instructions: str | None = None) -> list[ChatMessage]:
+    """The prompt for the model alone, without documents (the model fits the history)."""
+    parts = [IDENTITY, (instructions or "").strip()]
+    return [ChatMessage("system", "\n\n".join(p for p in parts if p)), *history,
+            ChatMessage("user", question.strip())]
 
 
 def passage_block(number: int, hit: Hit) -> str:

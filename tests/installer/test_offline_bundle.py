@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from installer.archive import extract, make_tar_gz
-from installer.manifest import compute_entries, file_sha256, render
+from installer.manifest import compute_entries, file_sha256, read_build_record, render
 from models.provisioning import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
 
 pytestmark = pytest.mark.slow
@@ -134,6 +134,13 @@ def test_the_bundle_holds_pinned_wheels_models_licences_and_sbom(built: Built) -
     torch_file = next(p["value"] for p in torch["properties"] if p["name"] == "enclave:file")
     assert torch["hashes"][0]["content"] == manifest[torch_file]["sha256"]
     assert libraries["llama-cpp-python"].get("licenses")
+    # How llama.cpp was compiled, where IT looks: the manifest, bundle.json and the SBOM.
+    build = read_build_record(staging)
+    assert build is not None and build["portable"] and "-DGGML_NATIVE=OFF" in build["cmake_args"]
+    assert json.loads((staging / "bundle.json").read_text())["llama_cpp_build"] == build
+    properties = {p["name"]: p["value"] for p in libraries["llama-cpp-python"]["properties"]}
+    assert properties["enclave:llama.cpp:cmake_args"] == build["cmake_args"]
+    assert properties["enclave:llama.cpp:portable"] == "true"
     models = [c for c in sbom["components"] if c["type"] == "machine-learning-model"]
     assert {m["name"] for m in models} == {"SmolLM2-135M-Instruct", "all-MiniLM-L6-v2"}
     assert all(m["licenses"] == [{"license": {"id": "Apache-2.0"}}] for m in models)
@@ -143,7 +150,7 @@ def test_the_bundle_holds_pinned_wheels_models_licences_and_sbom(built: Built) -
 
 def test_the_same_staged_inputs_give_the_same_manifest_and_archive(
         built: Built, tmp_path: Path) -> None:
-    assert render(compute_entries(built.staging)) == \
+    assert render(compute_entries(built.staging), read_build_record(built.staging)) == \
         (built.staging / "manifest.json").read_text()
     again = make_tar_gz(built.staging, tmp_path / built.archive.name)
     try:

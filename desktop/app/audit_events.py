@@ -1,0 +1,52 @@
+"""The audit log's events as types: each kind has one meaning, wherever it is recorded from.
+
+``question``: a question was asked (before any search), with the collection it was asked of
+(None: the model alone) and where it came from. ``answer``: how that question ended: refused
+(nothing relevant, so the model was not asked), answered by the model alone, or answered from
+passages, with the passages the answer cites (``sources``) and how many it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol
+
+
+class AuditEvent(Protocol):
+    kind: ClassVar[str]
+
+    def data(self) -> dict[str, Any]: ...
+
+
+class AuditSink(Protocol):
+    def record_event(self, event: AuditEvent) -> Any: ...
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    kind: ClassVar[str] = "question"
+    question: str
+    collection: str | None
+    documents: bool
+    conversation: int | None = None
+    interface: str = "cli"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnswerGiven:
+    kind: ClassVar[str] = "answer"
+    collection: str | None
+    refused: bool
+    model_only: bool
+    sources: list[dict[str, Any]] = field(default_factory=list)  # the passages cited
+    passages_given: int = 0
+    completion_tokens: int = 0
+    cancelled: bool = False
+    conversation: int | None = None
+    interface: str = "cli"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,144 @@
+"""Every setting Enclave has, declared once: name, type, default, range, whether the model must
+be loaded again, and the help a person reads.
+
+Derived from this table: the frozen ``Settings`` defaults and their validation
+(desktop/app/settings.py), the keys a config file may set, the settings dialog's ranges and
+tooltips (desktop/window/settings_dialog.py), and the installer's standard-library copy of the
+keys (installer/bootstrap/settings_keys.py, written by ``python -m desktop.app.settings_table``;
+a test fails when it is stale).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+QUESTION_LOGGING = ("full", "hashed", "off")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type  # int, float, bool, str or list (of str)
+    default: Any
+    help: str
+    label: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    optional: bool = False  # may be left unset (None): Enclave then decides
+    reload: bool = False  # changing it means loading the model again
+    step: float | None = None  # the dialog's step, where it has one
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, in a sentence; None when it is."""
+        if value is None:
+            return None if self.optional else f"{self.name} must be set."
+        if self.type is list:
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                return f"{self.name} must be a list of host names."
+            return None
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, self.type) or (self.type is not bool and isinstance(value, bool)):
+            return f"{self.name} should be {self.type.__name__}, not {value!r}."
+        if self.choices is not None and value not in self.choices:
+            return f"{self.name} must be one of: {', '.join(self.choices)} (it is {value!r})."
+        low, high = self.minimum, self.maximum
+        if low is not None and value < low or high is not None and value > high:
+            return f"{self.name} must be {_range_text(low, high)} (it is {value})."
+        return None
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"between {_num(low)} and {_num(high)}"
+    return f"at least {_num(low)}" if low is not None else f"at most {_num(high)}"
+
+
+def _num(value: float | None) -> str:
+    return f"{value:g}" if value is not None else ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("model_path", str, None, optional=True, reload=True, label="Model",
+            help="The GGUF chat model: an absolute path, or a file name in "
+                 "$ENCLAVE_HOME/models. Unset: the bundled default model."),
+    Setting("context_size", int, 4096, minimum=256, maximum=131072, step=512, reload=True,
+            label="Context size",
+            help="How much text the model can consider at once, in tokens: larger uses more "
+                 "memory."),
+    Setting("gpu_layers", int, -1, minimum=-1, maximum=999, reload=True, label="GPU layers",
+            help="Layers to run on the graphics card: -1 as many as fit, 0 keeps everything on "
+                 "the processor."),
+    Setting("threads", int, None, minimum=1, maximum=512, optional=True, reload=True,
+            label="Threads",
+            help="Processor threads for the model. Unset: every core of a small machine, half "
+                 "the logical CPUs of a large one."),
+    Setting("temperature", float, 0.2, minimum=0.0, maximum=2.0, step=0.05,
+            label="Temperature",
+            help="Lower is more literal and repeatable; higher is more varied."),
+    Setting("max_tokens", int, 512, minimum=1, maximum=32768, step=64,
+            label="Longest answer", help="The longest answer, in tokens."),
+    Setting("grounded", bool, True, label="Grounded mode",
+            help="Answer only from your documents: when nothing relevant is found, say so "
+                 "instead of answering."),
+    Setting("relevance_threshold", float, 0.25, minimum=0.0, maximum=1.0, step=0.05,
+            label="Relevance threshold",
+            help="How relevant a passage must be to count (0 to 1). Higher refuses more often."),
+    Setting("top_k", int, 5, minimum=1, maximum=50, label="Passages per question",
+            help="How many passages are given to the model with each question."),
+    Setting("collection", str, "default", label="Collection",
+            help="The collection (matter, patient) questions and ingests use when none is "
+                 "named."),
+    Setting("question_logging", str, "full", choices=QUESTION_LOGGING,
+            label="Question logging",
+            help="What the audit log keeps of each question: the full text, its SHA-256 only, "
+                 "or nothing."),
+    Setting("allowed_hosts", list, (), label="Allowed hosts",
+            help="On-prem hosts Enclave may connect to besides this computer (host or "
+                 "host:port)."),
+)
+
+BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+RELOAD_KEYS = frozenset(s.name for s in SETTINGS if s.reload)
+
+
+def default(name: str) -> Any:
+    return BY_NAME[name].default
+
+
+def file_keys() -> dict[str, type]:
+    """The keys a config.toml may set, with their TOML types."""
+    return {s.name: s.type for s in SETTINGS}
+
+
+def installer_copy() -> str:
+    """The installer's standard-library copy of the keys and their types."""
+    lines = ['"""The keys Enclave\'s config.toml accepts and their types, for the installer.',
+             "",
+             "Generated from desktop/app/settings_table.py by "
+             "``python -m desktop.app.settings_table``",
+             "(the installer runs before Enclave exists, so it cannot import it); a test fails",
+             'when this copy is stale. Do not edit by hand."""',
+             "",
+             "from __future__ import annotations",
+             "",
+             "from collections.abc import Mapping",
+             "",
+             "SETTINGS_KEYS: Mapping[str, type] = {"]
+    lines += [f'    "{s.name}": {s.type.__name__},' for s in SETTINGS]
+    lines += ["}", ""]
+    return "\n".join(lines)
+
+
+INSTALLER_COPY = Path(__file__).resolve().parents[2] / "installer" / "bootstrap" / \
+    "settings_keys.py"
+
+if __name__ == "__main__":
+    INSTALLER_COPY.write_text(installer_copy(), encoding="utf-8")
+    print(f"wrote {INSTALLER_COPY}")
+    sys.exit(0)
