@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 LLAMA_BACKEND ?= cpu
 LLAMA_WHEELS  ?= .whl
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test quick lint clean
 
 setup: $(STAMP)
 	$(BIN)/enclave models install-default
@@ -35,6 +35,13 @@ $(STAMP): pyproject.toml installer/llama_wheel.py
 
 run: setup
 	$(BIN)/enclave
+
+# The fast lane for development (about a minute): everything but the tests that load the real
+# model or embedder and the end-to-end ones; then the linters.
+quick: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow and not e2e" tests
+	$(BIN)/ruff check desktop models rag installer bench tests
+	$(BIN)/lint-imports
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests

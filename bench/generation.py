@@ -1,7 +1,7 @@
 """Generation: Enclave's streaming path against raw llama-cpp-python on the same GGUF.
 
 Enclave side ("enclave"): exactly what ``enclave ask`` runs, ``LlamaChatModel.chat(...)``
-iterated inside a job on the ``ModelThread`` (built by ``desktop.wiring``), timed from the
+iterated inside a job on the ``ModelThread`` (built by ``desktop.app.wiring``), timed from the
 caller's thread: the clock starts before the job is submitted and the pieces are timestamped as
 they are yielded, so chat-template formatting, context fitting, stop-string handling and the
 thread hand-off all count against Enclave.
@@ -37,7 +37,7 @@ from typing import Any
 
 from bench import corpus
 from bench.stats import median, rounded
-from desktop.settings import Settings
+from desktop.app.settings import Settings
 from models.chat_model import ChatMessage
 from models.llama_runtime import default_threads
 
@@ -192,7 +192,7 @@ def run_interleaved(model_thread: Any, raw: RawLlama, messages: list[ChatMessage
 def benchmark_generation(settings: Settings, *, rounds: int, max_tokens: int,
                          interleaved_rounds: int = 2, passage_chars: int = 1000,
                          progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
-    from desktop.wiring import start_model_thread
+    from desktop.app.wiring import start_model_thread
 
     model_thread = start_model_thread(settings)
     try:

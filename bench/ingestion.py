@@ -2,7 +2,7 @@
 
 The folder is generated: multi-page PDFs with a real text layer (bench.pdfs), pages of about
 2,500 characters of plausible clinical/legal prose. Enclave's side is the real library built the
-way ``desktop.wiring.open_library`` builds it (``Library`` + ``MiniLMEmbedder``), with the
+way ``desktop.app.wiring.open_library`` builds it (``Library`` + ``MiniLMEmbedder``), with the
 embedder wrapped by ``RecordingEmbedder`` only to learn exactly which texts it embedded. The raw
 side is a separately loaded ``SentenceTransformer`` from the same bundled folder encoding exactly
 those texts with the same batch size and normalisation: the floor any pipeline pays.
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import corpus
 from bench.stats import median, rounded
-from desktop.sample_pdf import write_pdf
+from desktop.app.sample_pdf import write_pdf
 
 
 class RecordingEmbedder:

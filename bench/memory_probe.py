@@ -11,14 +11,14 @@ import threading
 
 
 def main() -> None:
-    from desktop import egress_guard
-    from desktop.offline import force_offline_environment
+    from desktop.egress import guard as egress_guard
+    from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
     egress_guard.install()
     from bench.stats import rounded, rss_mib
-    from desktop import wiring
-    from desktop.settings import load_settings
+    from desktop.app import wiring
+    from desktop.app.settings import load_settings
 
     settings = load_settings()
     result = {"baseline_mib": rounded(rss_mib(), 1)}

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.profiles import FULL, QUICK, Profile
 from bench.report import summary_lines
-from desktop.settings import Settings
+from desktop.app.settings import Settings
 
 RESULT_FILE = "bench.json"
 CHART_FILE = "bench.png"
@@ -49,7 +49,7 @@ def _environment(settings: Settings) -> dict[str, Any]:
 
 def _chosen_variant(settings: Settings) -> str | None:
     """The CPU variant Enclave itself would load here: the self-test's choice."""
-    from desktop.wiring import check_engine_once
+    from desktop.app.wiring import check_engine_once
 
     return check_engine_once(settings).cpu_variant
 
@@ -94,12 +94,12 @@ def run_benchmarks(settings: Settings, profile: Profile,
 
 
 def write_results(result: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    from bench.chart import draw_chart
+    from desktop.window.bench_chart import draw_chart
 
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / RESULT_FILE
     json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    chart_path = draw_chart(result, out / CHART_FILE)
+    chart_path = draw_chart(result, out / CHART_FILE, summary_lines(result))
     return json_path, chart_path
 
 

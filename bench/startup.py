@@ -6,7 +6,7 @@ process start to the first paint of the main window, then quits), under Qt's off
 unless a display is set; the wall time the launcher saw is recorded next to it.
 
 Memory: ``python -m bench.memory_probe`` loads the default model the way the app does (on the
-ModelThread, through ``desktop.wiring``), waits until it is idle, and reads VmRSS; then opens
+ModelThread, through ``desktop.app.wiring``), waits until it is idle, and reads VmRSS; then opens
 the document library with its embedder and reads VmRSS again.
 """
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from installer import llama_wheel, wheelhouse
 from installer.archive import make_tar_gz
-from installer.manifest import file_sha256, write_manifest
+from installer.bootstrap.manifest import file_sha256, write_manifest
+from installer.bootstrap.steplog import StepLog
 from installer.model_licences import (
     EMBEDDING_PACKAGE,
     LicensedModel,
@@ -31,13 +32,12 @@ from installer.model_licences import (
     write_licences,
 )
 from installer.sbom import ModelComponent, build_sbom, write_sbom
-from installer.steplog import StepLog
 
 BUNDLE_INFO = "bundle.json"
-# The installer modules the bundle carries: standard library only, runnable by the target's
-# python3 before anything is installed.
+# The installer modules the bundle carries (installer/bootstrap/): standard library only,
+# runnable by the target's python3 before anything is installed.
 INSTALLER_MODULES = ("__init__.py", "manifest.py", "steplog.py", "install_options.py",
-                     "deploy.py", "install_main.py")
+                     "settings_keys.py", "deploy.py", "install_main.py")
 
 
 class BuildError(RuntimeError):
@@ -166,10 +166,13 @@ def _place_models(target: Path, extra: Sequence[Path], log: StepLog) -> list[Lic
 
 
 def _copy_installer(staging: Path, project: Path, log: StepLog) -> None:
-    source = project / "installer"  # the installer of the Enclave being bundled
-    (staging / "installer").mkdir()
+    source = project / "installer" / "bootstrap"  # the installer of the Enclave being bundled
+    target = staging / "installer" / "bootstrap"
+    target.mkdir(parents=True)
+    (staging / "installer" / "__init__.py").write_text(
+        '"""Enclave\'s offline installer (standard library only)."""\n', encoding="utf-8")
     for name in INSTALLER_MODULES:
-        shutil.copyfile(source / name, staging / "installer" / name)
+        shutil.copyfile(source / name, target / name)
     shutil.copyfile(source / "bundle_entry.py", staging / "install.py")
     (staging / "install.py").chmod(0o755)
     guide = project / "docs" / "INSTALL.md"

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.steplog import StepLog
+from installer.bootstrap.steplog import StepLog
 from models import provisioning
 from models.errors import ModelError
 from models.gguf_metadata import GGUFFormatError, read_metadata

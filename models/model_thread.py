@@ -1,18 +1,19 @@
 """One long-lived thread that owns the chat model: it is created, used and freed there.
 
 Callers hand it work as functions of the model and get futures back; the GUI wraps this with Qt
-signals, the CLI waits on the futures. Nothing else ever touches the model object.
+signals; ``ThreadChatModel`` is the same model seen from another thread, streaming through a
+queue (what the CLI's ask uses). Nothing else ever touches the model object.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from models.chat_model import ChatModel
+from models.chat_model import Cancel, ChatMessage, ChatModel, GenerationStats
 
 M = TypeVar("M", bound=ChatModel)
 T = TypeVar("T")
@@ -71,3 +72,76 @@ class ModelThread(Generic[M]):
                 future.set_exception(exc)
         if model is not None:
             model.close()
+
+
+_END = object()
+
+
+class ThreadChatModel:
+    """A ChatModel whose model lives on a ModelThread: a caller on any other thread streams
+    through it, and the model itself is only touched on its own thread.
+
+    The thread starts on the first call that needs the model, so a question that is refused
+    before generation never loads it."""
+
+    def __init__(self, start: Callable[[], ModelThread[Any]]) -> None:
+        self._start = start
+        self._thread: ModelThread[Any] | None = None
+
+    def _model_thread(self) -> ModelThread[Any]:
+        if self._thread is None:
+            self._thread = self._start()
+        return self._thread
+
+    def _call(self, work: Callable[[Any], T]) -> T:
+        return self._model_thread().submit(work).result()
+
+    @property
+    def context_size(self) -> int:
+        return int(self._call(lambda m: m.context_size))
+
+    @property
+    def backend(self) -> str:
+        return str(self._call(lambda m: m.backend))
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._call(lambda m: m.count_tokens(text)))
+
+    def chat(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float,
+             cancel: Cancel | None = None) -> ThreadCompletion:
+        return ThreadCompletion(self._model_thread(), list(messages), max_tokens, temperature,
+                                cancel)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
+
+
+class ThreadCompletion:
+    """One answer generated on the model thread, its pieces handed over through a queue."""
+
+    def __init__(self, thread: ModelThread[Any], messages: list[ChatMessage], max_tokens: int,
+                 temperature: float, cancel: Cancel | None) -> None:
+        self._thread = thread
+        self._args = (messages, max_tokens, temperature, cancel)
+        self.stats: GenerationStats | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        pieces: queue.Queue[Any] = queue.Queue()
+        messages, max_tokens, temperature, cancel = self._args
+
+        def generate(model: Any) -> GenerationStats | None:
+            completion = model.chat(messages, max_tokens=max_tokens, temperature=temperature,
+                                    cancel=cancel)
+            for piece in completion:
+                pieces.put(piece)
+            return completion.stats
+
+        future = self._thread.submit(generate)
+        # The end is signalled however the job ends: done, failed, or never run because the
+        # model could not be loaded (then the job itself never starts).
+        future.add_done_callback(lambda _f: pieces.put(_END))
+        while (piece := pieces.get()) is not _END:
+            yield piece
+        self.stats = future.result()  # raises what the generation raised

@@ -4,7 +4,7 @@
 the maximum fee ...?" an amount, "What dose ...?" a dose, "What rate ...?" a percentage. A
 passage that holds such an expression ("at least three years", "August 1, 2009", "GBP 19,750",
 "500 mg", "4%") is more likely the one that answers than its neighbour on the same subject that
-holds none. Retrieval gives it a small bonus (rag/retrieve.py, ANSWER_BONUS).
+holds none. Retrieval gives it a small bonus (rag/scoring.py, answer_bonus).
 
 "When" counts as asking for a date only at the start of a question and followed by its verb
 ("When was ...?", "When does ...?"): "when the contract ends" and "when writing a value" set a

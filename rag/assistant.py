@@ -14,7 +14,6 @@ from rag.catalog import CollectionError
 from rag.library import Library
 from rag.prompting import cited_numbers, system_message, user_message
 from rag.retrieval_types import Hit
-from rag.retrieve import Retrieval
 from rag.services import PreparedQuestion
 
 # Tokens of the prompt template and the model's own framing, kept free when fitting.
@@ -54,7 +53,7 @@ class Assistant:
         return f"I could not find this in your documents (collection {collection})."
 
     def empty_collection(self, collection: str) -> str:
-        return (f"There are no documents in the collection {collection} yet. Add documents "
+        return (f"There are no documents in the collection “{collection}” yet. Add documents "
                 "first, or ask without documents.")
 
     def prepare(self, question: str, collection: str | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rag.documents import Passage
@@ -15,9 +15,13 @@ class Hit:
 
     passage: Passage
     score: float
+    # What the score was made of (rag/scoring.py), for hybrid search; not part of equality.
+    features: Any = field(default=None, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, explain: bool = False) -> dict[str, Any]:
         p = self.passage
+        extra = {"features": self.features.to_json()} \
+            if explain and self.features is not None else {}
         return {
             "source": p.source,
             "page": p.page,
@@ -26,6 +30,7 @@ class Hit:
             "title": p.title,
             "section": p.section,
             "passage_id": p.passage_id,
+            **extra,
         }
 
 

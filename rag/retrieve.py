@@ -1,60 +1,14 @@
 """Hybrid retrieval: vector and keyword evidence combined into one score per passage.
 
 Embeddings find passages that mean the same thing in other words; BM25 finds the exact terms,
-section numbers and doses that embeddings blur. Each passage found by either side gets
+section numbers and doses that embeddings blur. Each side proposes candidates; every candidate
+is described by named features and scored by one configuration of weights (rag/scoring.py).
+A question that names a document ("under GPLv2", "in the MSA"; rag/document_names.py) adds that
+document's own best passages to the candidates from both sides, and the keyword side searches
+without the naming words and without the words that ask ("what happens", "how long").
 
-    score = 0.7 * cosine similarity + 0.3 * bm25 / (bm25 + 30) + bonuses
-
-so a weak keyword match (one common word) barely moves the ranking while a strong one (a
-section number, a dose, a rare term) does. Measured with ``enclave eval`` on the question sets of
-tests/rag/corpus.py (69 questions in the documents' terms / 32 in other words; hit@1, hit@5):
-vector alone 78%/91% and 69%/97%; BM25 alone 88%/99% and 41%/66%; reciprocal rank fusion
-(K=60) 84%/99% and 50%/88%; this 90%/100% and 59%/97%. RRF gave a weak keyword ranking as much
-say as a strong one. On 16 questions over real licence texts (GPL-2/3, LGPL-2.1/3, Apache-2.0,
-MPL-2.0) a vector weight of 0.6 did best (75%/100%), on the paraphrased set 0.85 (72%/97%);
-0.6 to 0.75 tie over all three sets, and 0.7 sits between.
-
-A passage that a clause or section number in the question points at ("clause 4.3") gets a
-bonus: BM25 finds it, but a bare reference has too few words to outweigh the embeddings. Scores
-lie in [0, 1]; higher is better and they compare across queries.
-
-A question that names a document ("under GPLv2", "the Mozilla licence 2.0", "in the MSA";
-rag/document_names.py) gets that document's own best passages added to the candidates, from
-both sides, and NAME_BONUS on each of its passages; the keyword side then searches without the
-naming words, which every passage of that document shares in its title. The vector side scores a
-passage by its whole text and its best window of a few sentences (rag/passage_vectors.py). A
-passage that holds the kind of answer asked for (a duration, a date, an amount, a dose, a rate;
-rag/answer_types.py) gets ANSWER_BONUS. Measured with ``enclave eval`` (tests/rag/data/README.md),
-hit@1 / hit@5 before and after these three:
-
-    60 questions over 13 real licence texts (near-duplicate versions)  66.7/93.3 -> 83.3/98.3
-    60 questions over four technical documents (PDF, HTML)              81.7/96.7 -> 83.3/96.7
-    16 questions over six licence texts                                 75.0/100  -> 81.2/100
-    10 more over the same, written after the earlier tuning             60.0/90.0 -> 60.0/100
-    69 questions on the generated corpus, in the documents' words       89.9/100  -> 91.3/100
-    32 on the same corpus, in other words                               68.8/96.9 -> 71.9/96.9
-
-(The technical documents also gained from HTML loading fixes.) Measured and not kept: the
-question without its naming words on the vector side too (worse on five sets), a window-level
-BM25 (licences +5 points, paraphrased questions -16), a penalty for passages close to their
-document's centroid (preambles; no gain), weights learned by logistic regression over these
-features (worse when tested on a set it was not trained on).
-
-A passage shorter than ``SHORT_PASSAGE`` characters (a title page, a letterhead, a heading with
-one line under it) loses up to ``SHORT_PENALTY``: it shares the document's name and topic words
-with every question about that document, so both sides rank it high without it answering
-anything. Tuned on the paraphrased set (hit@1 59% -> 66%; any length from 150 to 300 and
-penalty from 0.05 to 0.2 gives the same), confirmed on the real licence texts (69% -> 75%) and
-unchanged on the set in the documents' words (90%). Also measured and not kept: min-max or
-z-score normalisation of both sides per query (worse everywhere), weighted RRF (better on the
-licences, 47% on the paraphrased set), a neighbour bonus (no gain), embedding long passages as
-overlapping windows (only 3 of 222 passages exceed the model's 256 word pieces; no change), and
-embedding the text without its "title > section" line (+3 questions paraphrased, -2 in the
-documents' words).
-
-The keyword side does not see the words that ask rather than name ("what happens", "how long",
-"does it say", "according to"): BM25 would reward a passage for "long" or "happens" in passing.
-Paraphrased set 66% -> 69%, the other sets unchanged.
+How each weight and feature was chosen, with the figures of the day: docs/RETRIEVAL.md. Today's
+figures on every question set: docs/retrieval-results.json (``python -m bench.retrieval_quality``).
 """
 
 from __future__ import annotations
@@ -69,19 +23,13 @@ from rag.document_names import DocumentNames
 from rag.keyword_index import KeywordIndex, is_stopword, query_terms
 from rag.passage_vectors import blended_similarity
 from rag.retrieval_types import Hit, VectorHit, VectorStore
+from rag.scoring import DEFAULT_SCORING, Features, Scoring, score, shortness
 
 Mode = Literal["hybrid", "vector", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "keyword")
 
-VECTOR_WEIGHT = 0.7
-BM25_HALF = 30.0  # the BM25 score that counts as half of a perfect keyword match
-NAME_BONUS = 0.2
-REFERENCE_BONUS = 0.15
-ANSWER_BONUS = 0.04  # a passage holding the kind of answer asked for (rag/answer_types.py)
-SHORT_PASSAGE = 200  # characters
-SHORT_PENALTY = 0.1
 # How many candidates each side contributes before they are combined.
-CANDIDATES = 50
+CANDIDATES = DEFAULT_SCORING.candidates
 
 _WORD = re.compile(r"[^\W_]+")
 # Words of a question's framing, not of its subject (the keyword index drops the usual stopwords).
@@ -108,9 +56,10 @@ class Retrieval:
 
 
 def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top_k: int,
-            named: Set[str] = frozenset()) -> list[Hit]:
-    """One score per candidate passage from its vector similarity and its BM25 score; passages
-    of the documents the question names (``named``, content hashes) get NAME_BONUS."""
+            named: Set[str] = frozenset(), scoring: Scoring = DEFAULT_SCORING) -> list[Hit]:
+    """One score per candidate passage from its features (rag/scoring.py); passages of the
+    documents the question names (``named``, content hashes) have ``names_document``. Each hit
+    carries its features, for ``enclave search --explain``."""
     cosine = {h.passage.passage_id: h.score for h in by_vector}
     bm25 = {h.passage.passage_id: h.score for h in by_keyword}
     passages = {h.passage.passage_id: h for h in [*by_keyword, *by_vector]}
@@ -118,17 +67,13 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top
     answers = wanted_answers(query)
     scored = []
     for pid, hit in passages.items():
-        keyword = bm25.get(pid, 0.0)
-        score = (VECTOR_WEIGHT * max(cosine.get(pid, 0.0), 0.0)
-                 + (1 - VECTOR_WEIGHT) * keyword / (keyword + BM25_HALF))
-        if hit.passage.doc_sha256 in named:
-            score += NAME_BONUS
-        if references and _cites_reference(hit, references):
-            score += REFERENCE_BONUS
-        if answers and holds_answer(hit.passage.text, answers):
-            score += ANSWER_BONUS
-        score -= short_passage_penalty(hit.passage.text)
-        scored.append(replace(hit, score=min(max(score, 0.0), 1.0)))
+        features = Features(
+            cosine=cosine.get(pid), bm25=bm25.get(pid),
+            names_document=hit.passage.doc_sha256 in named,
+            cites_reference=bool(references) and _cites_reference(hit, references),
+            holds_answer=bool(answers) and holds_answer(hit.passage.text, answers),
+            short=shortness(hit.passage.text, scoring))
+        scored.append(replace(hit, score=score(features, scoring), features=features))
     scored.sort(key=lambda h: h.score, reverse=True)
     return scored[:top_k]
 
@@ -137,12 +82,6 @@ def keyword_query(query: str) -> str:
     """The question without its asking words, for BM25; an all-asking question stays whole."""
     stripped = _ASKING.sub(" ", query)
     return stripped if query_terms(stripped) else query
-
-
-def short_passage_penalty(text: str) -> float:
-    """Up to SHORT_PENALTY for a passage too short to answer much: 0 at SHORT_PASSAGE
-    characters and longer, growing linearly as the passage gets shorter."""
-    return SHORT_PENALTY * max(0.0, 1.0 - len(text) / SHORT_PASSAGE)
 
 
 def section_references(query: str) -> set[str]:

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from models.chat_model import Cancel, ChatMessage
 from rag.retrieval_types import Hit
+
+if TYPE_CHECKING:
+    from rag.retrieve import Mode, Retrieval
 
 IngestEventKind = Literal["started", "indexed", "unchanged", "skipped", "failed", "finished"]
 
@@ -83,10 +86,15 @@ class LibraryService(Protocol):
 
     def search(self, query: str, collection: str, top_k: int) -> list[Hit]: ...
 
+    def retrieve(self, query: str, collection: str, top_k: int,
+                 mode: Mode = "hybrid") -> Retrieval:
+        """The ``top_k`` best passages and how close the best came (what grounding needs)."""
+        ...
+
 
 class AssistantService(Protocol):
     def prepare(self, question: str, collection: str | None,
-                history: Sequence[ChatMessage] = (), system_prompt: str | None = None,
+                history: Sequence[ChatMessage] = (), instructions: str | None = None,
                 ) -> PreparedQuestion: ...
 
     def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]: ...

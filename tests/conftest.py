@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop import egress_guard
-from desktop.offline import force_offline_environment
+from desktop.egress import guard as egress_guard
+from desktop.egress.offline import force_offline_environment
 
 force_offline_environment()
 GUARD = egress_guard.install()
@@ -53,6 +53,14 @@ def chat_model(default_model_path: Path) -> Iterator[object]:
     model.close()
 
 
+@pytest.fixture(scope="session")
+def embedder() -> object:
+    """The bundled all-MiniLM-L6-v2 on the CPU, loaded once for the whole session."""
+    from rag.embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder().load()
+
+
 @pytest.fixture
 def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
     """Environment for running the real `enclave` command in a subprocess."""
@@ -60,3 +68,14 @@ def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
     env["ENCLAVE_HOME"] = str(enclave_home)
     env["ENCLAVE_MODEL"] = str(default_model_path)
     return env
+
+
+# A test that loads the real chat model or the embedder is slow, however it says so: the mark
+# follows the fixtures it uses (directly or through others), so the quick lane stays quick.
+SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

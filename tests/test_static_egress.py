@@ -22,8 +22,8 @@ NETWORK_MODULES = (
 )
 # The only two files allowed one network module each, and why.
 ALLOWED = {
-    ("desktop/egress_guard.py", "socket"): "the guard inspects socket objects to refuse them",
-    ("desktop/egress_check/canary.py", "socket"): "the verify-egress canary, run as a raw "
+    ("desktop/egress/guard.py", "socket"): "the guard inspects socket objects to refuse them",
+    ("desktop/egress/check/canary.py", "socket"): "the verify-egress canary, run as a raw "
                                                   "child, never imported by the application",
 }
 HUB_DOWNLOADS = ("from_pretrained", "hf_hub_download", "snapshot_download")

@@ -50,3 +50,18 @@ class AnswerGiven:
 
     def data(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentsIngested:
+    kind: ClassVar[str] = "ingest"
+    collection: str
+    indexed: list[str] = field(default_factory=list)  # paths newly indexed
+    unchanged: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)  # paths that could not be read
+    complete: bool = True  # False: cancelled or stopped before the last file
+    interface: str = "cli"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)

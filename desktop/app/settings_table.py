@@ -39,17 +39,19 @@ class Setting:
             return None if self.optional else f"{self.name} must be set."
         if self.type is list:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                return f"{self.name} must be a list of host names."
+                return f"'{self.name}' must be a list of host names."
             return None
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.type) or (self.type is not bool and isinstance(value, bool)):
-            return f"{self.name} should be {self.type.__name__}, not {value!r}."
+            return f"'{self.name}' should be {self.type.__name__}, not {value!r}."
         if self.choices is not None and value not in self.choices:
-            return f"{self.name} must be one of: {', '.join(self.choices)} (it is {value!r})."
+            return f"'{self.name}' must be one of: {', '.join(self.choices)} (it is {value!r})."
         low, high = self.minimum, self.maximum
-        if low is not None and value < low or high is not None and value > high:
-            return f"{self.name} must be {_range_text(low, high)} (it is {value})."
+        number = float(value) if isinstance(value, int | float) else None
+        if number is not None and ((low is not None and number < low)
+                                   or (high is not None and number > high)):
+            return f"'{self.name}' must be {_range_text(low, high)} (it is {value})."
         return None
 
 

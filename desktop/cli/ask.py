@@ -1,28 +1,20 @@
-"""``enclave ask``: a streamed answer from the local model."""
+"""``enclave ask``: a streamed answer from the local model, through the one ask service."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from desktop.cli.library_cli import library_command
-from desktop.settings import Settings
-from desktop.wiring import open_audit_log, start_model_thread
-from models.chat_model import ChatMessage, GenerationStats
-from models.llama_runtime import LlamaChatModel
+from desktop.app.application import Application
+from desktop.app.ask_service import Answer, AskRequest, Finished, Refused, Token
+from desktop.cli.library_cli import EXIT_OK, EXIT_USAGE, fail, library_command
+from models.model_thread import ThreadChatModel
 from rag.retrieval_types import Hit
-
-# A refusal never reaches the model: its stats are all zero.
-NO_GENERATION = GenerationStats(prompt_tokens=0, completion_tokens=0, seconds=0.0,
-                                time_to_first_token=0.0, tokens_per_second=0.0,
-                                prompt_tokens_per_second=0.0)
-
-SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
-                 "Answer clearly and concisely.")
 
 
 def register(commands: Any) -> None:
@@ -39,62 +31,61 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    max_tokens = args.max_tokens or settings.max_tokens
-    if max_tokens < 1:
-        print("enclave: --max-tokens must be a positive number.", file=sys.stderr)
-        return 2
-    if not args.no_rag:
-        return run_grounded(args, settings.replace(max_tokens=max_tokens))
-    open_audit_log(settings).record("question", question=args.question, rag=False)
-    messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", args.question)]
-    stream_to = None if args.json else sys.stdout
-    answer, stats = stream_answer(settings, messages, max_tokens, stream_to)
-    if args.json:
-        print(json.dumps(answer_json(answer, stats), ensure_ascii=False))
-    else:
-        sys.stdout.write("\n")
-    return 0
-
-
 @library_command
-def run_grounded(args: argparse.Namespace, settings: Settings) -> int:
-    """Answer from the collection's passages, cite them; refuse without calling the model when
-    grounded mode finds nothing relevant enough."""
-    from desktop.wiring import open_assistant, open_library
-
-    collection = args.collection or settings.collection
-    library = open_library(settings)
-    try:
-        if args.collection is None and collection not in {c.name for c in library.collections()}:
-            library.create_collection(collection)  # nothing ingested yet: an empty default
-        assistant = open_assistant(settings, library)
-        prepared = assistant.prepare(args.question, collection, system_prompt=SYSTEM_PROMPT)
-    finally:
-        library.close()
-    audit = open_audit_log(settings)
-    audit.record("question", question=args.question, collection=collection, rag=True)
-    audit.record("sources", collection=collection, refused=prepared.refused,
-                 sources=[{"source": h.passage.source, "page": h.passage.page,
-                           "score": round(float(h.score), 4)} for h in prepared.hits])
-    if prepared.refused:
-        if args.json:
-            print(json.dumps(answer_json(prepared.refusal, NO_GENERATION, refused=True),
-                             ensure_ascii=False))
-        else:
-            print(prepared.refusal)
-        return 0
-    stream_to = None if args.json else sys.stdout
-    answer, stats = stream_answer(settings, prepared.messages, settings.max_tokens, stream_to)
-    cited = assistant.citations(prepared, answer)
+def run(args: argparse.Namespace, app: Application) -> int:
+    if args.max_tokens is not None and args.max_tokens < 1:
+        return fail("--max-tokens must be a positive number.", EXIT_USAGE)
+    if args.collection is not None and not args.no_rag and \
+            args.collection not in {c.name for c in app.library().collections()}:
+        return fail(f"there is no collection named '{args.collection}'. "
+                    "'enclave collections' lists them.", EXIT_USAGE)
+    request = AskRequest(question=args.question, use_documents=not args.no_rag,
+                         collection=args.collection, max_tokens=args.max_tokens,
+                         interface="cli")
+    answer = ask_on_model_thread(app, request, None if args.json else sys.stdout)
     if args.json:
-        citations = [dict(hit.to_json(), n=prepared.hits.index(hit) + 1) for hit in cited]
-        print(json.dumps(answer_json(answer, stats, citations), ensure_ascii=False))
-    else:
-        sys.stdout.write("\n\nSources:\n")
-        for hit in cited:
-            sys.stdout.write(f"[{prepared.hits.index(hit) + 1}] {citation_line(hit)}\n")
-    return 0
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if answer.refused:
+        print(answer.text)
+        return EXIT_OK
+    sys.stdout.write("\n")
+    if answer.stats.cancelled:
+        sys.stdout.write("\n(Stopped: the answer above is incomplete.)\n")
+    if answer.note:
+        sys.stdout.write(f"\n({answer.note})\n")
+    if answer.citations:
+        sys.stdout.write("\nSources:\n")
+        for hit in answer.citations:
+            sys.stdout.write(f"[{answer.citation_number(hit)}] {citation_line(hit)}\n")
+    return EXIT_OK
+
+
+def ask_on_model_thread(app: Application, request: AskRequest, out: Any) -> Answer:
+    """Run the ask service here, the model on its own thread (loaded only if the question is
+    not refused first); print pieces as they arrive. Ctrl+C stops between tokens and keeps
+    the answer so far."""
+    cancel = threading.Event()
+    model = ThreadChatModel(app.start_model_thread)
+    previous = signal.getsignal(signal.SIGINT) if _main_thread() else None
+    if previous is not None:
+        signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        for event in app.ask.ask(request, model, cancel):
+            if isinstance(event, Token) and out is not None:
+                out.write(event.text)
+                out.flush()
+            elif isinstance(event, Finished | Refused):
+                return event.answer
+        raise RuntimeError("the ask service ended without an answer")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        model.close()
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def citation_line(hit: Hit) -> str:
@@ -105,43 +96,3 @@ def citation_line(hit: Hit) -> str:
     if p.section:
         parts.append(p.section)
     return ", ".join(parts) + f" ({p.source})"
-
-
-def stream_answer(settings: Settings, messages: list[ChatMessage], max_tokens: int,
-                  out: Any) -> tuple[str, GenerationStats]:
-    """Generate on the model thread; print pieces as they arrive; Ctrl+C stops between tokens."""
-    cancel = threading.Event()
-    model_thread = start_model_thread(settings)
-    pieces: list[str] = []
-
-    def generate(model: LlamaChatModel) -> GenerationStats:
-        completion = model.chat(messages, max_tokens=max_tokens,
-                                temperature=settings.temperature, cancel=cancel)
-        for piece in completion:
-            pieces.append(piece)
-            if out is not None:
-                out.write(piece)
-                out.flush()
-        assert completion.stats is not None
-        return completion.stats
-
-    try:
-        future = model_thread.submit(generate)
-        try:
-            stats = future.result()
-        except KeyboardInterrupt:
-            cancel.set()
-            stats = future.result()
-    finally:
-        model_thread.close()
-    return "".join(pieces), stats
-
-
-def answer_json(answer: str, stats: GenerationStats, citations: list[dict[str, Any]] | None = None,
-                refused: bool = False) -> dict[str, Any]:
-    return {
-        "answer": answer,
-        "citations": citations or [],
-        "refused": refused,
-        "stats": stats.to_json(),
-    }

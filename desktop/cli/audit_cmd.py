@@ -8,9 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop import audit_log
-from desktop.settings import Settings
-from desktop.wiring import open_audit_log
+from desktop.app import audit_log
+from desktop.app.application import Application
 
 
 def register(commands: Any) -> None:
@@ -27,8 +26,8 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run_verify)
 
 
-def run_verify(args: argparse.Namespace, settings: Settings) -> int:
-    log = open_audit_log(settings)
+def run_verify(args: argparse.Namespace, app: Application) -> int:
+    log = app.audit
     result = audit_log.verify(log.path)
     if result.ok:
         print(f"Audit log OK: {result.reason} ({log.path}).")
@@ -38,14 +37,14 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def run_export(args: argparse.Namespace, settings: Settings) -> int:
+def run_export(args: argparse.Namespace, app: Application) -> int:
     try:
         since = date.fromisoformat(args.since)
     except ValueError:
         print(f"enclave: --since must be a date like 2026-01-31, not {args.since!r}.",
               file=sys.stderr)
         return 2
-    log = open_audit_log(settings)
+    log = app.audit
     dest = args.out or Path(f"enclave-audit-since-{since.isoformat()}.json")
     try:
         count = audit_log.export(log.path, since, dest)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.settings import Settings
+from desktop.app.application import Application
 
 DEFAULT_OUT = Path("bench-results")
 
@@ -29,7 +29,8 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, app: Application) -> int:
+    settings = app.settings
     from bench import runner
 
     def progress(message: str) -> None:

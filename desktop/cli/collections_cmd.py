@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from desktop.app.application import Application
 from desktop.cli.library_cli import EXIT_FAILED, EXIT_OK, fail, library_command
-from desktop.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -24,14 +24,8 @@ def register(commands: Any) -> None:
 
 
 @library_command
-def run_collections(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.wiring import open_library
-
-    library = open_library(settings)
-    try:
-        infos = library.collections()
-    finally:
-        library.close()
+def run_collections(args: argparse.Namespace, app: Application) -> int:
+    infos = app.library().collections()
     if args.json:
         print(json.dumps({"collections": [{"name": c.name, "documents": c.documents,
                                            "passages": c.passages} for c in infos]},
@@ -45,15 +39,9 @@ def run_collections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @library_command
-def run_forget(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.wiring import open_library
-
-    collection = args.collection or settings.collection
-    library = open_library(settings)
-    try:
-        removed = library.forget(Path(args.path), collection)
-    finally:
-        library.close()
+def run_forget(args: argparse.Namespace, app: Application) -> int:
+    collection = args.collection or app.settings.collection
+    removed = app.library().forget(Path(args.path), collection)
     if args.json:
         print(json.dumps({"path": args.path, "collection": collection, "forgotten": removed},
                          ensure_ascii=False))

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from desktop.settings import Settings
+from desktop.app.application import Application
 
 MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
 
@@ -19,9 +19,10 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop import egress_guard
-    from desktop.offline import FORCED
+def run(args: argparse.Namespace, app: Application) -> int:
+    settings = app.settings
+    from desktop.egress import guard as egress_guard
+    from desktop.egress.offline import FORCED
     from installer.doctor import DoctorInputs, run_checks, worst
 
     results = run_checks(DoctorInputs(

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from desktop.app.application import Application
 from desktop.cli.library_cli import EXIT_OK, EXIT_USAGE, fail, library_command
-from desktop.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -25,21 +25,16 @@ def register(commands: Any) -> None:
 
 
 @library_command
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.wiring import open_library
+def run(args: argparse.Namespace, app: Application) -> int:
     from rag.evaluation import DEPTH, QuestionSetError, evaluate, read_questions
 
     try:
         questions = read_questions(Path(args.questions))
     except QuestionSetError as exc:
         return fail(str(exc), EXIT_USAGE)
-    collection = args.collection or settings.collection
-    library = open_library(settings)
-    try:
-        score = evaluate(questions, lambda q: library.retrieve(q, collection, DEPTH,
-                                                               args.mode).hits)
-    finally:
-        library.close()
+    collection = args.collection or app.settings.collection
+    library = app.library()
+    score = evaluate(questions, lambda q: library.retrieve(q, collection, DEPTH, args.mode).hits)
     result = dict(score.to_json(), collection=collection, mode=args.mode)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from desktop.app.application import Application
 from desktop.cli.library_cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, fail, library_command
-from desktop.settings import Settings
 from rag.services import IngestEvent
 
 
@@ -25,19 +25,16 @@ def register(commands: Any) -> None:
 
 
 @library_command
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.wiring import open_audit_log, open_library
-
+def run(args: argparse.Namespace, app: Application) -> int:
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         return fail(f"no such file or folder: {missing[0]}", EXIT_USAGE)
-    collection = args.collection or settings.collection
-    library = open_library(settings)
+    collection = args.collection or app.settings.collection
     result: dict[str, list[dict[str, Any]]] = {"indexed": [], "skipped": [], "failed": []}
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
-        for event in library.ingest(paths, collection):
+        for event in app.ingest.ingest(paths, collection):
             if progress is not None:
                 progress.show(event)
             entry = _record(event, result)
@@ -48,12 +45,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if progress is not None:
             progress.clear()
-        library.close()
-    open_audit_log(settings).record(
-        "ingest", collection=collection,
-        indexed=[e["path"] for e in result["indexed"] if e["status"] == "indexed"],
-        unchanged=sum(1 for e in result["indexed"] if e["status"] == "unchanged"),
-        skipped=len(result["skipped"]), failed=[e["path"] for e in result["failed"]])
     if args.json:
         print(json.dumps(dict(result, collection=collection), ensure_ascii=False, indent=2))
     else:

@@ -7,11 +7,11 @@ import functools
 import sys
 from collections.abc import Callable
 
-from desktop.settings import Settings
+from desktop.app.application import Application
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SOME_FAILED = 0, 1, 2, 3
 
-Run = Callable[[argparse.Namespace, Settings], int]
+Run = Callable[[argparse.Namespace, Application], int]
 
 
 def fail(message: str, code: int) -> int:
@@ -24,12 +24,12 @@ def library_command(run: Run) -> Run:
     failure (1); neither is a traceback."""
 
     @functools.wraps(run)
-    def guarded(args: argparse.Namespace, settings: Settings) -> int:
+    def guarded(args: argparse.Namespace, app: Application) -> int:
         from rag.catalog import CollectionError
         from rag.embedder import EmbedderUnavailable
 
         try:
-            return run(args, settings)
+            return run(args, app)
         except CollectionError as exc:
             return fail(str(exc), EXIT_USAGE)
         except EmbedderUnavailable as exc:

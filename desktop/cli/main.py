@@ -1,31 +1,48 @@
-"""The ``enclave`` command. Nothing heavy is imported here: each command imports what it needs."""
+"""The ``enclave`` command. Nothing heavy is imported here: each command imports what it needs.
+
+Every command is a module with ``register(commands)``, which adds its parser and sets ``run``:
+a function of the parsed arguments and the ``Application`` (desktop/app/application.py) built
+once for this run. ``COMMANDS`` is the table of them; nothing reads argparse's internals.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from desktop.offline import force_offline_environment
+from desktop.egress.offline import force_offline_environment
+
+if TYPE_CHECKING:
+    from desktop.app.application import Application
+    from desktop.app.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+# The commands, in the order ``enclave --help`` lists them: (name, module). The names are what
+# a command registers; ``command_names`` gives them to whoever needs the list (verify-egress).
+COMMAND_MODULES = ("ask", "ingest", "search", "collections_cmd", "eval_cmd", "models_cmd",
+                   "doctor_cmd", "verify_egress_cmd", "audit_cmd", "bench_cmd")
+COMMAND_NAMES = ("ask", "ingest", "search", "collections", "forget", "eval", "models", "doctor",
+                 "verify-egress", "audit", "bench")
+TOP_LEVEL_OPTIONS = ("--help",)
+
+
+def command_names() -> list[str]:
+    """What this ``enclave`` accepts: its commands and top-level options."""
+    return sorted([*COMMAND_NAMES, *TOP_LEVEL_OPTIONS])
+
+
+def _modules() -> list[ModuleType]:
+    import importlib
+
+    return [importlib.import_module(f"desktop.cli.{name}") for name in COMMAND_MODULES]
+
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.cli import (
-        ask,
-        audit_cmd,
-        bench_cmd,
-        collections_cmd,
-        doctor_cmd,
-        eval_cmd,
-        ingest,
-        models_cmd,
-        search,
-        verify_egress_cmd,
-    )
-
     parser = argparse.ArgumentParser(
         prog="enclave",
         description="Enclave: an offline assistant grounded in your own documents. "
@@ -34,16 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Hidden: print the time from process start to the first paint of the window, then quit.
     parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (ask, ingest, search, collections_cmd, eval_cmd, models_cmd, doctor_cmd,
-                   verify_egress_cmd, audit_cmd, bench_cmd):
+    for module in _modules():
         module.register(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None,
+         build: Callable[[Settings], Application] | None = None) -> int:
+    """Run one command. ``build`` makes the application from the settings (the real parts by
+    default; tests pass honest stand-ins)."""
     # First thing, before any library that could read these variables is imported.
     force_offline_environment()
-    from desktop import egress_guard
+    from desktop.egress import guard as egress_guard
 
     egress_guard.install()
     args = build_parser().parse_args(argv)
@@ -52,14 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.cli.window_cmd import open_window
 
         return open_window(measure_startup=args.measure_startup)
-    from desktop.settings import SettingsError, load_settings
-    from desktop.wiring import arm_egress_guard
+    from desktop.app.settings import SettingsError, load_settings
+    from desktop.egress.arming import arm_egress_guard
     from models.errors import ModelError
 
+    app = None
     try:
         settings = load_settings()
-        arm_egress_guard(settings)  # on-prem hosts allowed; blocked attempts go to the audit log
-        return int(run(args, settings))
+        if build is None:
+            from desktop.app.wiring import build_application
+
+            build = build_application
+        app = build(settings)
+        arm_egress_guard(settings, app.audit)  # on-prem hosts allowed; blocked ones audited
+        return int(run(args, app))
     except (ModelError, SettingsError) as exc:
         print(f"enclave: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -75,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"enclave: {exc.strerror or exc}{where}.", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if app is not None:
+            app.close()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from desktop.settings import Settings
+from desktop.app.application import Application
 from models import provisioning, registry
 
 
@@ -22,7 +22,8 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run_list, json=False)
 
 
-def run_list(args: argparse.Namespace, settings: Settings) -> int:
+def run_list(args: argparse.Namespace, app: Application) -> int:
+    settings = app.settings
     found = registry.scan(settings.models_dir, extra=(settings.model_path,))
     if args.json:
         print(json.dumps({"models": [dict(m.to_json(), active=m.path == settings.model_path)
@@ -39,7 +40,8 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_install_default(args: argparse.Namespace, settings: Settings) -> int:
+def run_install_default(args: argparse.Namespace, app: Application) -> int:
+    settings = app.settings
     done = provisioning.install_default_model(settings.models_dir)
     verb = "Installed" if done.copied else "Already installed (verified)"
     print(f"{verb}: {done.path}")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.settings import Settings
+from desktop.app.application import Application
 
 
 def register(commands: Any) -> None:
@@ -24,10 +24,11 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop.egress_check.command import verify_egress
+def run(args: argparse.Namespace, app: Application) -> int:
+    from desktop.cli.main import command_names
+    from desktop.egress.check.command import verify_egress
 
     if args.max_tokens < 1 or args.window_seconds <= 0:
         print("enclave: --max-tokens and --window-seconds must be positive.", file=sys.stderr)
         return 2
-    return verify_egress(settings, args)
+    return verify_egress(app.settings, args, command_names())

@@ -13,11 +13,12 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.conversations import ConversationStoreError
-from desktop.settings import SettingsError, load_settings
+from desktop.app.conversations import ConversationStoreError
+from desktop.app.settings import SettingsError, load_settings
+from desktop.app.wiring import build_application
+from desktop.egress.arming import arm_egress_guard
 from desktop.window.main_window import MainWindow
 from desktop.window.theme import apply_theme
-from desktop.wiring import arm_egress_guard
 
 
 def process_started_at() -> float:
@@ -44,8 +45,10 @@ def run_window(measure_startup: bool = False) -> int:
     colors = apply_theme(app)
     try:
         settings = load_settings()
-        guard = arm_egress_guard(settings)  # on-prem hosts allowed, blocked attempts audited
-        window = MainWindow(settings, guard=guard, colors=colors)
+        application = build_application(settings)
+        # On-prem hosts allowed, blocked attempts audited.
+        guard = arm_egress_guard(settings, application.audit)
+        window = MainWindow(application, guard=guard, colors=colors)
     except (SettingsError, ConversationStoreError) as exc:
         QMessageBox.critical(None, "Enclave cannot start", str(exc))
         return 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.window.library_host import LibraryHost
+from desktop.app.application import Application
 from desktop.window.model_worker import human_error
 
 
@@ -78,13 +78,13 @@ class IngestThread(QThread):
     progressed = Signal(object)  # rag.services.IngestEvent (not "event": QThread.event exists)
     failed = Signal(str)
 
-    def __init__(self, library: LibraryHost, paths: Sequence[Path], collection: str,
+    def __init__(self, app: Application, paths: Sequence[Path], collection: str,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("enclave-ingest")
         self.paths = list(paths)
         self.collection = collection
-        self._library = library
+        self._app = app
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -92,8 +92,8 @@ class IngestThread(QThread):
 
     def run(self) -> None:
         try:
-            library = self._library.library()
-            for event in library.ingest(self.paths, self.collection, self._cancel):
+            for event in self._app.ingest.ingest(self.paths, self.collection, self._cancel,
+                                                 interface="window"):
                 self.progressed.emit(event)
         except Exception as exc:
             self.failed.emit(human_error(exc))

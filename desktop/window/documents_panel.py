@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.app.application import Application
 from desktop.window.background import BackgroundTasks, IngestThread
-from desktop.window.library_host import LibraryHost
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
 
 MODEL_ONLY = "No documents (model only)"
@@ -66,15 +66,14 @@ class DocumentsPanel(QWidget):
     collection_changed = Signal(object)  # str, or None for "model only"
     documents_changed = Signal()  # the document list was (re)loaded
     ingest_finished = Signal()  # a batch ended (its rows are shown)
-    batch_recorded = Signal(str, dict)  # collection, what happened (for the audit log)
     message = Signal(str)  # something to tell the person in the status bar
 
-    def __init__(self, library: LibraryHost, tasks: BackgroundTasks,
+    def __init__(self, app: Application, tasks: BackgroundTasks,
                  default_collection: str, failed_color: str = "#b42318") -> None:
         super().__init__()
         self.setObjectName("documentsPanel")
         self.setAcceptDrops(True)
-        self._library = library
+        self._app = app
         self._tasks = tasks
         self._collection: str | None = default_collection
         self._known: list[CollectionInfo] = []
@@ -188,7 +187,7 @@ class DocumentsPanel(QWidget):
     def refresh(self) -> None:
         """Reload the collections and the current collection's documents (off the GUI thread)."""
         def load() -> tuple[list[CollectionInfo], list[DocumentInfo]]:
-            library = self._library.library()
+            library = self._app.library()
             known = library.collections()
             # A collection exists once something is added to it (or it is created).
             exists = any(c.name == self._collection for c in known)
@@ -269,7 +268,7 @@ class DocumentsPanel(QWidget):
         if not name:
             return
         def create() -> None:
-            self._library.library().create_collection(name)
+            self._app.library().create_collection(name)
         self._collection = name
         self._tasks.run(create, lambda _: self._after_change(name), self._problem)
 
@@ -278,13 +277,13 @@ class DocumentsPanel(QWidget):
         if not new or new == old:
             return
         def rename() -> None:
-            self._library.library().rename_collection(old, new)
+            self._app.library().rename_collection(old, new)
         self._collection = new
         self._tasks.run(rename, lambda _: self._after_change(new), self._problem)
 
     def delete_collection(self, name: str) -> None:
         def delete() -> None:
-            self._library.library().delete_collection(name)
+            self._app.library().delete_collection(name)
         self._collection = None
         self._tasks.run(delete, lambda _: self._after_change(None), self._problem)
 
@@ -340,7 +339,7 @@ class DocumentsPanel(QWidget):
         if collection is None:
             return
         def forget() -> bool:
-            return self._library.library().forget(path, collection)
+            return self._app.library().forget(path, collection)
         self._tasks.run(forget, lambda _: self.refresh(), self._problem)
 
     # -- ingestion -----------------------------------------------------------------------------
@@ -380,7 +379,7 @@ class DocumentsPanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the files are counted
         self.progress_label.setText(f"Reading {plural(len(paths), 'item')}…")
         self._show_progress(True)
-        thread = IngestThread(self._library, paths, collection, self)
+        thread = IngestThread(self._app, paths, collection, self)
         thread.progressed.connect(self._on_event)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_finished)
@@ -441,12 +440,6 @@ class DocumentsPanel(QWidget):
         self.progress.hide()
         self.cancel_button.hide()
         self.message.emit(summary + ".")
-        self.batch_recorded.emit(self._batch_collection, {
-            "indexed": [str(e.path) for e in self._batch if e.kind == "indexed"],
-            "unchanged": sum(1 for e in self._batch if e.kind == "unchanged"),
-            "skipped": sum(1 for e in self._batch if e.kind == "skipped"),
-            "failed": [str(e.path) for e in self._batch if e.kind == "failed"],
-        })
         self.refresh()
         self.ingest_finished.emit()
         self._start_next()

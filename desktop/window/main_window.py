@@ -33,18 +33,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.conversations import UNTITLED, Conversation, ConversationStore
-from desktop.egress_guard import EgressGuard
-from desktop.export import write_markdown
-from desktop.settings import Settings, SettingsError, save_settings
+from desktop.app.application import Application
+from desktop.app.ask_service import Answer, AskRequest
+from desktop.app.conversations import UNTITLED, Conversation, ConversationStore
+from desktop.app.export import write_markdown
+from desktop.app.settings import Settings, SettingsError, save_settings
+from desktop.app.settings_table import RELOAD_KEYS
+from desktop.egress.guard import EgressGuard
 from desktop.window.background import BackgroundTasks
 from desktop.window.banner import Banner
 from desktop.window.composer import Composer
 from desktop.window.documents_panel import DocumentsPanel, dropped_paths
-from desktop.window.library_host import LibraryHost
-from desktop.window.model_worker import AnswerRequest, AnswerResult, ModelStatus, ModelWorker
+from desktop.window.model_worker import ModelStatus, ModelWorker
 from desktop.window.pdf_export import write_pdf
-from desktop.window.settings_dialog import RELOAD_KEYS, SettingsDialog
+from desktop.window.settings_dialog import SettingsDialog
 from desktop.window.sidebar import ConversationSidebar
 from desktop.window.source_viewer import SourceViewer
 from desktop.window.status_bar import EnclaveStatusBar
@@ -67,25 +69,25 @@ class MainWindow(QMainWindow):
     first_painted = Signal()
     answer_done = Signal()  # an answer, a refusal or an error has been shown and saved
 
-    def __init__(self, settings: Settings, guard: EgressGuard | None = None,
+    def __init__(self, app: Application, guard: EgressGuard | None = None,
                  colors: Colors = LIGHT, model_worker: ModelWorker | None = None) -> None:
         super().__init__()
-        self.settings = settings
+        self.app = app
+        self.settings: Settings = app.settings
+        settings = app.settings
         self.colors = colors
         self.setWindowTitle("Enclave")
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.store = ConversationStore.open(settings.home)
-        self.library = LibraryHost(settings)
         self.tasks = BackgroundTasks("enclave-library", self)
-        self.model = model_worker or ModelWorker(settings, self.library, parent=self)
+        self.model = model_worker or ModelWorker(app, parent=self)
         self.current: Conversation | None = None
         self.pending: PendingAnswer | None = None
         self.model_ready = False
         self.model_problem = ""
         self._painted = False
         self._closed = False
-        self._audit: Any = None
         self._build(guard)
         self._connect()
         self.refresh_sidebar()
@@ -93,7 +95,7 @@ class MainWindow(QMainWindow):
     # -- layout --------------------------------------------------------------------------------
     def _build(self, guard: EgressGuard | None) -> None:
         self.sidebar = ConversationSidebar()
-        self.documents = DocumentsPanel(self.library, self.tasks, self.settings.collection,
+        self.documents = DocumentsPanel(self.app, self.tasks, self.settings.collection,
                                         self.colors.error_text)
 
         center = QWidget()
@@ -189,8 +191,6 @@ class MainWindow(QMainWindow):
         self.transcript.citation_clicked.connect(self.show_citation)
         self.documents.collection_changed.connect(self._collection_picked)
         self.documents.message.connect(lambda text: self.status.showMessage(text, 8000))
-        self.documents.batch_recorded.connect(
-            lambda collection, outcome: self._record("ingest", collection=collection, **outcome))
         self.status.model_chosen.connect(lambda path: self.apply_settings(model_path=path))
         self.status.settings_requested.connect(self.open_settings)
         self.model.loading.connect(self._model_loading)
@@ -348,20 +348,17 @@ class MainWindow(QMainWindow):
             self.title.setText(conversation.title)
         self.transcript.add_question(question)
         collection = conversation.collection
-        model_only = (collection is None or not self.documents.available
-                      or (self.documents.collection == collection
-                          and self.documents.document_count == 0))
-        request = AnswerRequest(
-            question=question, history=history, system_prompt=conversation.system_prompt,
-            collection=None if model_only else collection,
-            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
+        use_documents = collection is not None and self.documents.available
+        request = AskRequest(
+            question=question, use_documents=use_documents, collection=collection,
+            history=history, instructions=conversation.system_prompt,
+            conversation=conversation.id, interface="window")
         card = self.transcript.add_answer()
         card.set_status("Thinking…" if self.model_ready else "Waiting for the model to load…")
-        self.pending = PendingAnswer(self.model.ask(request), conversation.id, card, model_only)
+        self.pending = PendingAnswer(self.model.ask(request), conversation.id, card,
+                                     not use_documents)
         self.composer.set_answering(True)
         self.refresh_sidebar()
-        self._record("question", question=question, collection=request.collection,
-                     rag=request.collection is not None, conversation=conversation.id)
 
     def _history(self, conversation_id: int) -> list[ChatMessage]:
         history: list[ChatMessage] = []
@@ -394,30 +391,26 @@ class MainWindow(QMainWindow):
         if pending is not None and pending.card is not None:
             pending.card.append(piece)
 
-    def _on_finished(self, request_id: int, result: AnswerResult) -> None:
+    def _on_finished(self, request_id: int, answer: Answer) -> None:
         pending = self._mine(request_id)
         if pending is None:
             return
-        stats = dict(result.stats, model_only=pending.model_only)
-        self._save(pending, "assistant", result.answer, citations=result.citations, stats=stats)
+        stats = dict(answer.stats.to_json(), model_only=answer.model_only)
+        citations = answer.to_json()["citations"]
+        self._save(pending, "assistant", answer.text, citations=citations, stats=stats)
         if pending.card is not None:
-            note = "Answered from the model alone" if pending.model_only else ""
-            pending.card.finish(result.answer, stats, result.citations, note)
-        if not pending.model_only:
-            self._record("sources", conversation=pending.conversation_id, refused=False,
-                         sources=[{"source": c.get("source"), "page": c.get("page"),
-                                   "score": c.get("score")} for c in result.citations])
+            note = answer.note or ("Answered from the model alone" if answer.model_only else "")
+            pending.card.finish(answer.text, stats, citations, note)
         self._done()
 
-    def _on_refused(self, request_id: int, refusal: str) -> None:
+    def _on_refused(self, request_id: int, answer: Answer) -> None:
         pending = self._mine(request_id)
         if pending is None:
             return
-        self._save(pending, "assistant", refusal, refused=True)
-        self._record("sources", conversation=pending.conversation_id, refused=True, sources=[])
+        self._save(pending, "assistant", answer.text, refused=True)
         if pending.card is not None:
             self.transcript.remove(pending.card)
-            self.transcript.add_notice("refusal", "Not in your documents", refusal)
+            self.transcript.add_notice("refusal", "Not in your documents", answer.text)
         self._done()
 
     def _on_failed(self, request_id: int, message: str) -> None:
@@ -497,7 +490,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Settings not saved", str(exc))
             return
         self.settings = new
-        self.library.update_settings(new)
+        self.app.reconfigure(new)
         self._record("settings_change", changes={k: str(v) for k, v in changes.items()})
         if RELOAD_KEYS & changes.keys():
             if self.pending is not None:
@@ -507,14 +500,7 @@ class MainWindow(QMainWindow):
     # -- audit ---------------------------------------------------------------------------------
     def _record(self, kind: str, **data: Any) -> None:
         try:
-            if self._audit is None:
-                from desktop import wiring
-
-                opener = getattr(wiring, "open_audit_log", None)
-                if opener is None:
-                    return
-                self._audit = opener(self.settings)
-            self._audit.record(kind, **data)
+            self.app.audit.record(kind, **data)
         except Exception as exc:  # the person must know their audit trail has a gap
             self.status.showMessage(f"The audit log could not be written: {exc}", 15000)
 
@@ -543,7 +529,7 @@ class MainWindow(QMainWindow):
         self.documents.shutdown()
         self.model.shutdown()
         self.tasks.stop()
-        self.library.close()
+        self.app.close()
         self.store.close()
 
 

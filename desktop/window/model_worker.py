@@ -1,34 +1,31 @@
 """The chat model for the window: a ModelThread wrapped in a QObject that speaks in signals.
 
 The model is created, used and freed on its own thread (models/model_thread.py); the GUI thread
-only submits work and receives queued signals. Retrieval for a question (Assistant.prepare) runs
-in the same job, so nothing slow ever happens on the GUI thread. Cancel is a threading.Event
-checked between tokens.
+only submits work and receives queued signals. A question runs through the application's one
+ask service (desktop/app/ask_service.py) inside a job on the model thread, so retrieval and
+generation never happen on the GUI thread; this worker only re-emits the service's events.
+Cancel is a threading.Event checked between tokens.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.conversations import ConversationStoreError
-from desktop.settings import Settings, SettingsError
-from desktop.window.library_host import DocumentsUnavailable, LibraryHost
-from models.chat_model import ChatMessage
+from desktop.app.application import Application
+from desktop.app.ask_service import AskRequest, Finished, Generating, Refused, Searching, Token
+from desktop.app.conversations import ConversationStoreError
+from desktop.app.settings import Settings, SettingsError
 from models.errors import ModelError
 from models.model_thread import ModelThread
 from models.registry import describe
 from rag.catalog import CollectionError
 from rag.documents import UnreadableDocument
-
-DEFAULT_SYSTEM_PROMPT = ("You are Enclave, a careful assistant running entirely on this computer. "
-                         "Answer clearly and concisely.")
 
 
 @dataclass(frozen=True)
@@ -41,27 +38,9 @@ class ModelStatus:
     note: str = ""  # e.g. why the GPU was not used
 
 
-@dataclass(frozen=True)
-class AnswerRequest:
-    question: str
-    history: list[ChatMessage]
-    system_prompt: str
-    collection: str | None  # None: answer from the model alone
-    max_tokens: int
-    temperature: float
-
-
-@dataclass(frozen=True)
-class AnswerResult:
-    answer: str
-    stats: dict[str, Any]
-    citations: list[dict[str, Any]] = field(default_factory=list)
-
-
 def human_error(exc: BaseException) -> str:
     """One sentence a person can act on, never a traceback."""
-    if isinstance(exc, ModelError | CollectionError | SettingsError | ConversationStoreError
-                  | DocumentsUnavailable):
+    if isinstance(exc, ModelError | CollectionError | SettingsError | ConversationStoreError):
         return str(exc)
     if isinstance(exc, UnreadableDocument):
         return f"{exc.path.name}: {exc.reason}"
@@ -81,20 +60,16 @@ class ModelWorker(QObject):
     loaded = Signal(object)  # ModelStatus
     load_failed = Signal(str)
     searching = Signal(int)  # retrieval started for request id
+    generating = Signal(int)  # the model started on request id
     token = Signal(int, str)
-    refused = Signal(int, str)
-    finished = Signal(int, object)  # AnswerResult
+    refused = Signal(int, object)  # desktop.app.ask_service.Answer
+    finished = Signal(int, object)  # desktop.app.ask_service.Answer
     failed = Signal(int, str)
 
-    def __init__(self, settings: Settings, library: LibraryHost,
-                 start_thread: Callable[[Settings], ModelThread[Any]] | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, app: Application, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from desktop.wiring import start_model_thread
-
-        self._settings = settings
-        self._library = library
-        self._start_thread = start_thread or start_model_thread
+        self._app = app
+        self._settings = app.settings
         self._thread: ModelThread[Any] | None = None
         self._closers: list[threading.Thread] = []
         self._cancel = threading.Event()
@@ -107,7 +82,7 @@ class ModelWorker(QObject):
             self._settings = settings
         self._retire_thread()
         self.loading.emit()
-        thread = self._start_thread(self._settings)
+        thread = self._app.start_model_thread(self._settings)
         self._thread = thread
         thread.loaded.add_done_callback(lambda f: self._on_loaded(thread, f))
 
@@ -149,7 +124,7 @@ class ModelWorker(QObject):
         self._closers.clear()
 
     # -- answering -----------------------------------------------------------------------------
-    def ask(self, request: AnswerRequest) -> int:
+    def ask(self, request: AskRequest) -> int:
         if self._thread is None:
             raise ModelError("The model is not loaded. Choose a model file in Settings.")
         self._next_id += 1
@@ -167,31 +142,17 @@ class ModelWorker(QObject):
         if exc is not None:
             self.failed.emit(request_id, human_error(exc))
 
-    def _answer(self, model: Any, request_id: int, request: AnswerRequest,
+    def _answer(self, model: Any, request_id: int, request: AskRequest,
                 cancel: threading.Event) -> None:
-        prepared = None
-        assistant = None
-        if request.collection is not None:
-            self.searching.emit(request_id)
-            assistant = self._library.assistant()
-            prepared = assistant.prepare(request.question, request.collection,
-                                         request.history, request.system_prompt or None)
-            if prepared.refused:
-                self.refused.emit(request_id, prepared.refusal)
-                return
-            messages = prepared.messages
-        else:
-            messages = [ChatMessage("system", request.system_prompt or DEFAULT_SYSTEM_PROMPT),
-                        *request.history, ChatMessage("user", request.question)]
-        completion = model.chat(messages, max_tokens=request.max_tokens,
-                                temperature=request.temperature, cancel=cancel)
-        pieces: list[str] = []
-        for piece in completion:
-            pieces.append(piece)
-            self.token.emit(request_id, piece)
-        answer = "".join(pieces)
-        citations: list[dict[str, Any]] = []
-        if assistant is not None and prepared is not None:
-            citations = [hit.to_json() for hit in assistant.citations(prepared, answer)]
-        stats = completion.stats.to_json() if completion.stats is not None else {}
-        self.finished.emit(request_id, AnswerResult(answer, stats, citations))
+        """On the model thread: the ask service's events, re-emitted as queued signals."""
+        for event in self._app.ask.ask(request, model, cancel):
+            if isinstance(event, Token):
+                self.token.emit(request_id, event.text)
+            elif isinstance(event, Searching):
+                self.searching.emit(request_id)
+            elif isinstance(event, Generating):
+                self.generating.emit(request_id)
+            elif isinstance(event, Refused):
+                self.refused.emit(request_id, event.answer)
+            elif isinstance(event, Finished):
+                self.finished.emit(request_id, event.answer)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtGui import QFont, QPageSize, QPdfWriter, QTextDocument
 
-from desktop.conversations import Conversation, Message
-from desktop.export import conversation_markdown
+from desktop.app.conversations import Conversation, Message
+from desktop.app.export import conversation_markdown
 
 
 def write_pdf(path: Path, conversation: Conversation, messages: Sequence[Message]) -> Path:

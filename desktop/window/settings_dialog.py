@@ -22,11 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.settings import Settings
+from desktop.app.settings import Settings
+from desktop.app.settings_table import BY_NAME
 from models.registry import ModelInfo, scan
-
-# Changing these means loading the model again.
-RELOAD_KEYS = frozenset({"model_path", "gpu_layers", "context_size"})
 
 
 def model_choice_label(info: ModelInfo) -> str:
@@ -41,6 +39,29 @@ def format_size(size: int) -> str:
     if size >= 1 << 30:
         return f"{size / (1 << 30):.1f} GB"
     return f"{size / (1 << 20):.0f} MB"
+
+
+def _spin_box(name: str, value: int) -> QSpinBox:
+    setting = BY_NAME[name]
+    box = QSpinBox()
+    box.setRange(int(setting.minimum if setting.minimum is not None else -2**31),
+                 int(setting.maximum if setting.maximum is not None else 2**31 - 1))
+    if setting.step:
+        box.setSingleStep(int(setting.step))
+    box.setValue(value)
+    box.setToolTip(setting.help)
+    return box
+
+
+def _double_box(name: str, value: float) -> QDoubleSpinBox:
+    setting = BY_NAME[name]
+    box = QDoubleSpinBox()
+    box.setRange(setting.minimum or 0.0, setting.maximum if setting.maximum is not None else 1e9)
+    box.setSingleStep(setting.step or 0.1)
+    box.setDecimals(2)
+    box.setValue(value)
+    box.setToolTip(setting.help)
+    return box
 
 
 class SettingsDialog(QDialog):
@@ -76,46 +97,27 @@ class SettingsDialog(QDialog):
             note.setWordWrap(True)
             form.addRow("", note)
 
-        self.gpu_layers = QSpinBox()
-        self.gpu_layers.setRange(-1, 999)
+        # Ranges, steps, labels and help come from the one settings table.
+        self.gpu_layers = _spin_box("gpu_layers", settings.gpu_layers)
         self.gpu_layers.setSpecialValueText("All (when a GPU is available)")
-        self.gpu_layers.setValue(settings.gpu_layers)
-        self.gpu_layers.setToolTip("Layers to run on the graphics card; 0 keeps everything on "
-                                   "the processor.")
-        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow(BY_NAME["gpu_layers"].label, self.gpu_layers)
 
-        self.context_size = QSpinBox()
-        self.context_size.setRange(256, 131072)
-        self.context_size.setSingleStep(512)
+        self.context_size = _spin_box("context_size", settings.context_size)
         self.context_size.setSuffix(" tokens")
-        self.context_size.setValue(settings.context_size)
-        self.context_size.setToolTip("How much text the model can consider at once: "
-                                     "larger uses more memory.")
-        form.addRow("Context size", self.context_size)
+        form.addRow(BY_NAME["context_size"].label, self.context_size)
 
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 2.0)
-        self.temperature.setSingleStep(0.05)
-        self.temperature.setDecimals(2)
-        self.temperature.setValue(settings.temperature)
-        self.temperature.setToolTip("Lower is more literal and repeatable; higher is more varied.")
-        form.addRow("Temperature", self.temperature)
+        self.temperature = _double_box("temperature", settings.temperature)
+        form.addRow(BY_NAME["temperature"].label, self.temperature)
 
         self.grounded = QCheckBox("Answer only from my documents")
         self.grounded.setChecked(settings.grounded)
-        self.grounded.setToolTip("When nothing relevant is found, say so instead of answering.")
-        form.addRow("Grounded mode", self.grounded)
+        self.grounded.setToolTip(BY_NAME["grounded"].help)
+        form.addRow(BY_NAME["grounded"].label, self.grounded)
 
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
-        self.threshold.setValue(settings.relevance_threshold)
-        self.threshold.setToolTip("How relevant a passage must be to count (0 to 1). Higher "
-                                  "refuses more often.")
+        self.threshold = _double_box("relevance_threshold", settings.relevance_threshold)
         self.grounded.toggled.connect(self.threshold.setEnabled)
         self.threshold.setEnabled(settings.grounded)
-        form.addRow("Relevance threshold", self.threshold)
+        form.addRow(BY_NAME["relevance_threshold"].label, self.threshold)
 
         layout.addLayout(form)
         saved = QLabel(f"Saved in {settings.config_path}")

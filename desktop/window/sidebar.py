@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.conversations import Conversation
+from desktop.app.conversations import Conversation
 
 
 class ConversationSidebar(QWidget):

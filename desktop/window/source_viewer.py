@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.export import citation_label
+from desktop.app.export import citation_label
 from desktop.window.background import BackgroundTasks
 
 MAX_HIGHLIGHT_WORDS = 200

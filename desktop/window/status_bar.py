@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton
 
-from desktop.egress_guard import BlockedAttempt, EgressGuard
+from desktop.egress.guard import BlockedAttempt, EgressGuard
 from desktop.window.model_worker import ModelStatus
 from desktop.window.settings_dialog import format_size, model_choice_label
 from models.registry import scan

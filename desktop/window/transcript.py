@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.conversations import Message
-from desktop.export import citation_label
+from desktop.app.conversations import Message
+from desktop.app.export import citation_label
 
 RENDER_INTERVAL_MS = 40  # re-render streamed Markdown at most 25 times a second
 

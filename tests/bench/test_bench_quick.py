@@ -16,10 +16,10 @@ import pytest
 
 from bench import runner
 from bench.profiles import TINY
+from desktop.app.settings import load_settings
 from desktop.cli.main import build_parser
-from desktop.settings import load_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 FIGURES = {
     "generation": ["decode_ratio", "decode_ratio_alternating_runs", "end_to_end_ratio",

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from installer.archive import extract, make_tar_gz
-from installer.manifest import ManifestError, compute_entries, render, verify, write_manifest
+from installer.bootstrap.manifest import (
+    ManifestError,
+    compute_entries,
+    render,
+    verify,
+    write_manifest,
+)
 
 
 @pytest.fixture

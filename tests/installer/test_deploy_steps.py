@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from installer import deploy
-from installer.manifest import compute_entries, write_manifest
-from installer.steplog import StepLog
+from installer.bootstrap import deploy
+from installer.bootstrap.manifest import compute_entries, write_manifest
+from installer.bootstrap.steplog import StepLog
 
 
 def _log() -> StepLog:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from desktop import settings as desktop_settings
-from installer.deploy import to_toml, write_config
-from installer.install_options import SETTINGS_KEYS, OptionsError, resolve_options
-from installer.steplog import StepLog
+from desktop.app import settings as desktop_settings
+from installer.bootstrap.deploy import to_toml, write_config
+from installer.bootstrap.install_options import SETTINGS_KEYS, OptionsError, resolve_options
+from installer.bootstrap.steplog import StepLog
 
 
 def test_the_installer_knows_exactly_the_settings_enclave_reads() -> None:
     assert dict(SETTINGS_KEYS) == dict(desktop_settings._FILE_KEYS)
+    assert list(SETTINGS_KEYS) == [f.name for f in dataclasses.fields(desktop_settings.Settings)
+                                   if f.name != "home"], "one table, every setting"
 
 
 def test_a_toml_file_gives_every_option(tmp_path: Path) -> None:

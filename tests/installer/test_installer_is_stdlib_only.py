@@ -8,7 +8,7 @@ from pathlib import Path
 
 from installer.bundle import INSTALLER_MODULES
 
-INSTALLER = Path(__file__).resolve().parents[2] / "installer"
+INSTALLER = Path(__file__).resolve().parents[2] / "installer" / "bootstrap"
 
 
 def _top_level_imports(path: Path) -> set[str]:
@@ -25,7 +25,7 @@ def test_bundled_installer_modules_import_only_the_standard_library() -> None:
     for name in [*INSTALLER_MODULES, "bundle_entry.py"]:
         imports = _top_level_imports(INSTALLER / name) - {"installer", "__future__"}
         foreign = sorted(i for i in imports if i not in sys.stdlib_module_names)
-        assert not foreign, f"installer/{name} imports {foreign}"
+        assert not foreign, f"installer/bootstrap/{name} imports {foreign}"
 
 
 def test_every_installer_module_the_installer_imports_is_bundled() -> None:
@@ -34,8 +34,17 @@ def test_every_installer_module_the_installer_imports_is_bundled() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and \
                     node.module.startswith("installer"):
-                modules = [node.module] if node.module != "installer" else \
-                    [f"installer.{a.name}" for a in node.names]
+                modules = [node.module] if node.module != "installer.bootstrap" else \
+                    [f"installer.bootstrap.{a.name}" for a in node.names]
                 for module in modules:
-                    assert f"{module.split('.')[1]}.py" in INSTALLER_MODULES, \
+                    assert module.startswith("installer.bootstrap."), \
+                        f"{name} imports {module}, outside the bundled installer"
+                    assert f"{module.split('.')[2]}.py" in INSTALLER_MODULES, \
                         f"{name} needs {module}, which the bundle does not carry"
+
+
+def test_the_installers_copy_of_the_settings_keys_is_the_settings_table() -> None:
+    from desktop.app.settings_table import installer_copy
+
+    assert (INSTALLER / "settings_keys.py").read_text(encoding="utf-8") == installer_copy(), \
+        "stale: run python -m desktop.app.settings_table"

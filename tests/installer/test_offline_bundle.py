@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from installer.archive import extract, make_tar_gz
-from installer.manifest import compute_entries, file_sha256, read_build_record, render
+from installer.bootstrap.manifest import compute_entries, file_sha256, read_build_record, render
 from models.provisioning import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 REPO = Path(__file__).resolve().parents[2]
 # The target's own python3: the interpreter this virtual environment was made from.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from installer.manifest import file_sha256
+from installer.bootstrap.manifest import file_sha256
 from installer.sbom import ModelComponent, build_sbom
 
 

@@ -12,12 +12,6 @@ from rag.library import Library
 from tests.rag.corpus import write_corpus
 
 
-@pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbedder:
-    """The bundled all-MiniLM-L6-v2 on the CPU, loaded once for the whole session."""
-    return MiniLMEmbedder().load()
-
-
 @pytest.fixture
 def library(enclave_home: Path, embedder: MiniLMEmbedder) -> Iterator[Library]:
     lib = Library(enclave_home / "index", embedder)

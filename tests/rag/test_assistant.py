@@ -7,7 +7,7 @@ from pathlib import Path
 from models.chat_model import ChatMessage
 from rag.assistant import CITATION_MARGIN, Assistant, AssistantOptions, relevant_hits
 from rag.library import Library
-from rag.prompting import cited_numbers
+from rag.prompting import IDENTITY, cited_numbers
 from tests.factories import make_pdf, make_text
 from tests.rag.corpus import OFF_TOPIC, QUESTIONS
 
@@ -16,10 +16,11 @@ def test_a_grounded_prompt_numbers_the_passages_with_title_and_page(
         corpus_library: Library) -> None:
     assistant = Assistant(corpus_library, AssistantOptions(collection="eval", top_k=4))
     prepared = assistant.prepare("What interest is charged on late payments?", None,
-                                 system_prompt="You are a legal assistant.")
+                                 instructions="You are a legal assistant.")
     assert not prepared.refused and len(prepared.hits) == 4
     system, user = prepared.messages[0], prepared.messages[-1]
-    assert system.role == "system" and system.content.startswith("You are a legal assistant.")
+    assert system.role == "system" and system.content.startswith(IDENTITY)
+    assert "You are a legal assistant." in system.content
     assert "[1]" in system.content and "only" in system.content
     assert user.content.index("[1] Master Services Agreement") < user.content.index("[2]")
     assert "page 1" in user.content
@@ -44,11 +45,6 @@ def test_answerable_questions_are_not_refused(corpus_library: Library) -> None:
     assistant = Assistant(corpus_library, AssistantOptions(collection="eval"))
     refused = [q for _, q, _, _ in QUESTIONS if assistant.prepare(q, "eval").refused]
     assert refused == []
-
-
-def test_grounded_mode_off_always_prepares(corpus_library: Library) -> None:
-    assistant = Assistant(corpus_library, AssistantOptions(collection="eval", grounded=False))
-    assert not assistant.prepare(OFF_TOPIC[0], "eval").refused
 
 
 def test_history_is_kept_and_the_prompt_fits_the_context(corpus_library: Library) -> None:
@@ -89,7 +85,7 @@ def test_citation_markers() -> None:
 def test_a_collection_with_nothing_in_it_refuses(library: Library) -> None:
     prepared = Assistant(library).prepare("What is the notice period?", "Empty matter")
     assert prepared.refused
-    assert prepared.refusal == "I could not find this in your documents (collection Empty matter)."
+    assert prepared.refusal.startswith("There are no documents in the collection “Empty matter”")
 
 
 def test_an_answer_without_markers_cites_only_the_relevant_documents(

@@ -8,7 +8,8 @@ from pathlib import Path
 from rag.evaluation import Question, evaluate
 from rag.library import Library
 from rag.retrieval_types import Hit
-from rag.retrieve import combine, keyword_query, short_passage_penalty
+from rag.retrieve import combine, keyword_query
+from rag.scoring import DEFAULT_SCORING, shortness
 from tests.rag.corpus import PARAPHRASED, QUESTIONS
 
 QUESTION_SET = [Question(q, source, key, page) for source, q, key, page in QUESTIONS]
@@ -95,8 +96,8 @@ def test_a_title_line_does_not_outrank_the_passage_that_answers() -> None:
                          "connection with it."), 0.38)
     ranked = combine([title, answer], [], "which courts handle disputes", 2)
     assert [h.passage.ordinal for h in ranked] == [11, 0]
-    assert short_passage_penalty(answer.passage.text) == 0.0
-    assert 0 < short_passage_penalty(title.passage.text) <= 0.1
+    assert shortness(answer.passage.text) == 0.0
+    assert 0 < DEFAULT_SCORING.short_penalty * shortness(title.passage.text) <= 0.1
 
 
 def test_paraphrased_questions_find_the_answer_before_the_title_page(

@@ -1,0 +1,195 @@
+"""``python -m bench.retrieval_quality``: hit@1 and hit@5 on every question set, in one run.
+
+The question sets (tests/rag/data/README.md says how each was written) are scored the way
+``enclave eval`` scores a customer's own: each set's documents are copied from where Debian's
+packages (and the Rust toolchain) install them, ingested into a fresh library with the bundled
+embedder, and every question is retrieved at the default settings. A set whose documents are
+not on this machine is reported as missing, never scored on fewer documents.
+
+The figures, the scoring configuration they were measured with (rag/scoring.py) and the date go
+to ``docs/retrieval-results.json`` (``--out`` to change): the one place the README's retrieval
+table comes from. ``--sets`` picks some sets by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "rag" / "data"
+DEFAULT_OUT = ROOT / "docs" / "retrieval-results.json"
+LICENSES = Path("/usr/share/common-licenses")
+DOC = Path("/usr/share/doc")
+
+
+def _rust_docs() -> Path:
+    found = sorted(Path.home().glob(".rustup/toolchains/stable-*/share/doc/rust/html"))
+    return found[0] if found else Path("/nonexistent-rust-docs")
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    questions: str  # file name under tests/rag/data, or under the generated corpus folder
+    description: str
+    # (source, name in the folder); a source ending in .gz is decompressed.
+    documents: Callable[[], list[tuple[Path, str]]] | None = None
+    generated: bool = False  # the documents come from tests/rag/corpus.py
+
+
+def _licences(names: Sequence[str]) -> Callable[[], list[tuple[Path, str]]]:
+    return lambda: [(LICENSES / n, f"{n}.txt") for n in names]
+
+
+SIX_LICENCES = ("GPL-2", "GPL-3", "LGPL-2.1", "LGPL-3", "Apache-2.0", "MPL-2.0")
+THIRTEEN_LICENCES = ("Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.3", "GPL-1", "GPL-2",
+                     "GPL-3", "LGPL-2", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0")
+
+SETS: tuple[QuestionSet, ...] = (
+    QuestionSet("licences-13", "licences-13-qa.jsonl",
+                "60 questions a lawyer might ask, half in their own words, over 13 real licence "
+                "texts with near-identical versions", _licences(THIRTEEN_LICENCES)),
+    QuestionSet("technical-docs", "technical-docs-qa.jsonl",
+                "60 questions over 4 technical documents: two PDFs (17 and 36 pages, pages "
+                "checked), two HTML manuals",
+                lambda: [(DOC / "shared-mime-info/shared-mime-info-spec.pdf",
+                          "shared-mime-info-spec.pdf"),
+                         (DOC / "libtasn1-doc/libtasn1.pdf", "libtasn1.pdf"),
+                         (DOC / "python3/python-policy.html", "python-policy.html"),
+                         (DOC / "ninja-build/manual.html", "manual.html")]),
+    QuestionSet("system-docs", "system-docs-qa.jsonl",
+                "60 questions, two thirds in the asker's words, written after all the tuning, "
+                "over 6 documents of other kinds (mdBook and DocBook HTML, plain text)",
+                lambda: [(_rust_docs() / "rustc/target-tier-policy.html",
+                          "target-tier-policy.html"),
+                         (_rust_docs() / "book/ch04-01-what-is-ownership.html",
+                          "ch04-01-what-is-ownership.html"),
+                         (DOC / "valgrind/html/faq.html", "faq.html"),
+                         (DOC / "base-passwd/users-and-groups.html", "users-and-groups.html"),
+                         (DOC / "dpkg/spec/triggers.txt", "triggers.txt"),
+                         (DOC / "man-db/man-db-manual.txt.gz", "man-db-manual.txt")]),
+    QuestionSet("common-licenses", "common-licenses-qa.jsonl",
+                "16 questions over 6 licence texts", _licences(SIX_LICENCES)),
+    QuestionSet("common-licenses-heldout", "common-licenses-heldout-qa.jsonl",
+                "10 questions over the same 6, written after the tuning",
+                _licences(SIX_LICENCES)),
+    QuestionSet("generated", "qa.jsonl",
+                "69 questions in the documents' words, pages checked, over 8 generated "
+                "documents (contract, amendment, protocols, licences, memo)", generated=True),
+    QuestionSet("generated-paraphrased", "qa-paraphrased.jsonl",
+                "32 questions in other words over the same 8", generated=True),
+)
+
+
+def _gather(documents: list[tuple[Path, str]], folder: Path) -> list[str]:
+    """Copy the set's documents into ``folder``; the sources that are missing."""
+    folder.mkdir(parents=True)
+    missing = []
+    for source, name in documents:
+        if not source.is_file():
+            missing.append(str(source))
+        elif source.suffix == ".gz":
+            (folder / name).write_bytes(gzip.decompress(source.read_bytes()))
+        else:
+            shutil.copyfile(source, folder / name)
+    return missing
+
+
+def _generated_corpus(work: Path) -> Path:
+    out = work / "generated"
+    subprocess.run([sys.executable, "-m", "tests.rag.corpus", str(out)], cwd=ROOT, check=True,
+                   capture_output=True)
+    return out
+
+
+def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
+            ) -> dict[str, Any]:
+    from rag.embedder import MiniLMEmbedder
+    from rag.evaluation import DEPTH, evaluate, read_questions
+    from rag.library import Library
+    from rag.scoring import DEFAULT_SCORING
+
+    embedder = MiniLMEmbedder().load()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="enclave-retrieval-") as tmp:
+        work = Path(tmp)
+        corpus: Path | None = None
+        for qs in sets:
+            started = time.perf_counter()
+            if qs.generated:
+                corpus = corpus or _generated_corpus(work)
+                folder, questions_file, missing = corpus / "docs", corpus / qs.questions, []
+            else:
+                assert qs.documents is not None
+                folder = work / qs.name
+                missing = _gather(qs.documents(), folder)
+                questions_file = DATA / qs.questions
+            if missing:
+                results[qs.name] = {"description": qs.description, "missing": missing}
+                progress(f"{qs.name}: documents missing ({', '.join(missing)}), not scored")
+                continue
+            library = Library(work / f"{qs.name}-index", embedder)
+            try:
+                events = list(library.ingest([folder], "set"))
+                failed = [str(e.path) for e in events if e.kind == "failed"]
+                questions = read_questions(questions_file)
+                score = evaluate(questions, lambda q, lib=library: lib.retrieve(q, "set", DEPTH).hits)
+            finally:
+                library.close()
+            results[qs.name] = {
+                "description": qs.description,
+                "documents": sum(1 for e in events if e.kind == "indexed"),
+                "failed_documents": failed,
+                "questions": score.questions,
+                "hit@1": round(score.hit_at(1), 4),
+                "hit@5": round(score.hit_at(5), 4),
+                "mrr": round(score.mrr(), 4),
+                "misses_at_5": [o.question.q for o in score.outcomes if o.rank is None],
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            progress(f"{qs.name}: hit@1 {score.hit_at(1):.1%}  hit@5 {score.hit_at(5):.1%}  "
+                     f"({score.questions} questions)")
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.retrieval_quality",
+        "scoring": DEFAULT_SCORING.to_json(),
+        "sets": results,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.retrieval_quality",
+                                description="Score retrieval on every question set.")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--sets", nargs="*", choices=[s.name for s in SETS], default=None)
+    args = p.parse_args(argv)
+    from desktop.egress.offline import force_offline_environment
+
+    force_offline_environment()
+    chosen = [s for s in SETS if args.sets is None or s.name in args.sets]
+    result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True))
+    if args.out.is_file() and args.sets is not None:
+        # Scoring some sets keeps the others' last figures.
+        previous = json.loads(args.out.read_text(encoding="utf-8")).get("sets", {})
+        result["sets"] = {**previous, **result["sets"]}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""A conversation as a Markdown document, with its citations (Qt-free; the PDF is made from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from desktop.app.conversations import Conversation, Message
+
+
+def citation_label(citation: dict[str, Any]) -> str:
+    """'contract.pdf, page 4' — how a citation names its source for a person."""
+    name = Path(str(citation.get("source", ""))).name or str(citation.get("title", "document"))
+    page = citation.get("page")
+    return f"{name}, page {page}" if page else name
+
+
+def conversation_markdown(conversation: Conversation, messages: Sequence[Message],
+                          exported_at: datetime | None = None) -> str:
+    when = (exported_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    lines = [f"# {conversation.title}", ""]
+    details = [f"Exported from Enclave on {when}"]
+    if conversation.collection:
+        details.append(f"documents: {conversation.collection}")
+    lines += ["*" + " · ".join(details) + "*", ""]
+    if conversation.system_prompt:
+        lines += [f"**Instructions:** {conversation.system_prompt}", ""]
+    for message in messages:
+        if message.role == "user":
+            lines += ["## Question", "", message.content.strip(), ""]
+            continue
+        if message.refused:
+            lines += ["## Not in your documents", "", f"> {message.content.strip()}", ""]
+            continue
+        lines += ["## Answer", "", message.content.strip() or "*(no answer)*", ""]
+        if message.stats.get("cancelled"):
+            lines += ["*(stopped before the end)*", ""]
+        if message.citations:
+            lines += ["**Sources**", ""]
+            for number, citation in enumerate(message.citations, start=1):
+                passage = " ".join(str(citation.get("text", "")).split())
+                lines.append(f"{number}. {citation_label(citation)} — “{passage}”")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(path: Path, conversation: Conversation, messages: Sequence[Message]) -> Path:
+    path.write_text(conversation_markdown(conversation, messages), encoding="utf-8")
+    return path

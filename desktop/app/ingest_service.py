@@ -1,0 +1,54 @@
+"""Ingesting, once: the window and the CLI index documents through this, and each batch goes
+to the audit log the same way, however it ends (finished, cancelled, or stopped by an error).
+Qt-free."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.app.audit_events import AuditSink, DocumentsIngested
+from models.chat_model import Cancel
+from rag.services import IngestEvent, LibraryService
+
+
+@dataclass
+class IngestTally:
+    """What one batch did, file by file."""
+
+    indexed: list[IngestEvent] = field(default_factory=list)
+    unchanged: list[IngestEvent] = field(default_factory=list)
+    skipped: list[IngestEvent] = field(default_factory=list)
+    failed: list[IngestEvent] = field(default_factory=list)
+
+    def add(self, event: IngestEvent) -> None:
+        bucket = {"indexed": self.indexed, "unchanged": self.unchanged,
+                  "skipped": self.skipped, "failed": self.failed}.get(event.kind)
+        if bucket is not None:
+            bucket.append(event)
+
+
+class IngestService:
+    def __init__(self, library: Callable[[], LibraryService], audit: AuditSink) -> None:
+        self._library = library
+        self._audit = audit
+
+    def ingest(self, paths: Sequence[Path], collection: str, cancel: Cancel | None = None,
+               interface: str = "cli") -> Iterator[IngestEvent]:
+        """The library's ingest events, passed on; the batch is audited when it ends."""
+        tally = IngestTally()
+        finished = False
+        try:
+            for event in self._library().ingest(paths, collection, cancel):
+                tally.add(event)
+                finished = finished or event.kind == "finished"
+                yield event
+        finally:
+            self._audit.record_event(DocumentsIngested(
+                collection=collection,
+                indexed=[str(e.path) for e in tally.indexed],
+                unchanged=len(tally.unchanged), skipped=len(tally.skipped),
+                failed=[str(e.path) for e in tally.failed],
+                complete=finished and not (cancel is not None and cancel.is_set()),
+                interface=interface))

@@ -1,0 +1,103 @@
+"""The one place that chooses Enclave's real parts and builds the application from the settings.
+
+The CLI and the window both receive the ``Application`` built here, so they cannot drift apart.
+Heavy libraries (llama_cpp, chromadb, torch) are imported inside the functions, never at module
+import, so the window can appear before any of them loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.app.settings import Settings
+from models.engine_selftest import EngineCheck, SelfTestOptions, checked_engine
+from models.errors import ModelError
+from models.llama_runtime import LlamaChatModel, LoadOptions, check_model_file
+from models.model_thread import ModelThread
+
+if TYPE_CHECKING:
+    from desktop.app.application import Application
+    from desktop.app.audit_log import AuditLog
+    from rag.assistant import Assistant
+    from rag.library import Library
+    from rag.retrieval_types import Embedder
+
+
+def build_application(settings: Settings) -> Application:
+    """The application with its real parts: llama.cpp, Chroma and the bundled embedder."""
+    from desktop.app.application import Application
+
+    return Application(settings, open_library=open_library, open_assistant=open_assistant,
+                       load_model=load_chat_model)
+
+
+def engine_test_options(settings: Settings) -> SelfTestOptions:
+    return SelfTestOptions(gpu_layers=settings.gpu_layers, threads=settings.threads)
+
+
+def engine_check_cache(settings: Settings) -> Path:
+    return settings.home / "cache" / "engine-check.json"
+
+
+def check_engine_once(settings: Settings) -> EngineCheck:
+    """The self-test before the first load (a tiny generation in a child process), remembered
+    for this exact build, processor and model once it passes."""
+    check_model_file(settings.model_path)
+    return checked_engine(settings.model_path, engine_test_options(settings),
+                          engine_check_cache(settings))
+
+
+def load_chat_model(settings: Settings) -> LlamaChatModel:
+    """Test the engine in a child process, then load the model with the CPU variant that
+    passed. A crash in the test becomes a ModelError with the cause and the fix."""
+    engine = check_engine_once(settings)
+    if not engine.ok:
+        raise ModelError(engine.message)
+    return LlamaChatModel(
+        settings.model_path,
+        LoadOptions(
+            context_size=settings.context_size,
+            gpu_layers=settings.gpu_layers,
+            threads=settings.threads,
+            cpu_variant=engine.cpu_variant,
+        ),
+    )
+
+
+def start_model_thread(settings: Settings) -> ModelThread[LlamaChatModel]:
+    return ModelThread(lambda: load_chat_model(settings)).start()
+
+
+def open_audit_log(settings: Settings) -> AuditLog:
+    """The audit log under the data directory (nothing is written until an event is recorded)."""
+    from desktop.app.audit_log import AuditLog
+
+    return AuditLog(settings.home / "audit" / "audit.jsonl",
+                    question_logging=settings.question_logging)
+
+
+def bundled_embedder() -> Embedder:
+    from rag.embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+def open_library(settings: Settings, embedder: Embedder | None = None) -> Library:
+    """The document library under the index directory; the bundled embedder loads on first use
+    and is kept for the library's life (one load per library)."""
+    from rag.library import Library
+
+    return Library(settings.index_dir, embedder or bundled_embedder())
+
+
+def open_assistant(settings: Settings, library: Any) -> Assistant:
+    from rag.assistant import Assistant, AssistantOptions
+
+    return Assistant(library, AssistantOptions(
+        collection=settings.collection,
+        top_k=settings.top_k,
+        relevance_threshold=settings.relevance_threshold,
+        context_size=settings.context_size,
+        answer_tokens=settings.max_tokens,
+    ))

@@ -1,0 +1,24 @@
+"""The keys Enclave's config.toml accepts and their types, for the installer.
+
+Generated from desktop/app/settings_table.py by ``python -m desktop.app.settings_table``
+(the installer runs before Enclave exists, so it cannot import it); a test fails
+when this copy is stale. Do not edit by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SETTINGS_KEYS: Mapping[str, type] = {
+    "model_path": str,
+    "context_size": int,
+    "gpu_layers": int,
+    "threads": int,
+    "temperature": float,
+    "max_tokens": int,
+    "grounded": bool,
+    "relevance_threshold": float,
+    "top_k": int,
+    "collection": str,
+    "question_logging": str,
+    "allowed_hosts": list,
+}

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop.app.settings import DEFAULT_MODEL_FILE, SettingsError, load_settings, save_settings
+
+
+def test_defaults_live_under_enclave_home(enclave_home: Path) -> None:
+    s = load_settings()
+    assert s.home == enclave_home.resolve()
+    assert s.model_path == enclave_home.resolve() / "models" / DEFAULT_MODEL_FILE
+    assert s.gpu_layers == -1 and s.grounded
+
+
+def test_enclave_model_overrides_the_config_file(enclave_home: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = 'model_path = "/models/a.gguf"\ncontext_size = 1024\n'
+    (enclave_home / "config.toml").write_text(config)
+    assert load_settings().model_path == Path("/models/a.gguf")
+    monkeypatch.setenv("ENCLAVE_MODEL", str(tmp_path / "b.gguf"))
+    s = load_settings()
+    assert s.model_path == tmp_path / "b.gguf"
+    assert s.context_size == 1024
+
+
+def test_a_relative_model_name_resolves_inside_the_models_folder(enclave_home: Path) -> None:
+    (enclave_home / "config.toml").write_text('model_path = "mine.gguf"\n')
+    assert load_settings().model_path == enclave_home.resolve() / "models" / "mine.gguf"
+
+
+def test_a_bad_value_names_the_key(enclave_home: Path) -> None:
+    (enclave_home / "config.toml").write_text('temperature = "hot"\n')
+    with pytest.raises(SettingsError, match="temperature"):
+        load_settings()
+
+
+def test_a_broken_file_says_how_to_recover(enclave_home: Path) -> None:
+    (enclave_home / "config.toml").write_text("this is = = not toml")
+    with pytest.raises(SettingsError, match="delete it"):
+        load_settings()
+
+
+def test_saved_settings_persist_and_settings_stay_frozen(enclave_home: Path) -> None:
+    s = load_settings()
+    s2 = save_settings(s, temperature=0.7, gpu_layers=0, allowed_hosts=["chroma.local"])
+    assert s.temperature == 0.2  # the old object is unchanged
+    again = load_settings()
+    assert again.temperature == 0.7 and again.gpu_layers == 0
+    assert again.allowed_hosts == ("chroma.local",) == s2.allowed_hosts
+    with pytest.raises(AttributeError):
+        s.temperature = 1.0  # type: ignore[misc]
+
+
+def test_an_invalid_value_is_never_written(enclave_home: Path) -> None:
+    s = load_settings()
+    with pytest.raises(SettingsError, match="temperature"):
+        save_settings(s, temperature=9.0)
+    assert not (enclave_home / "config.toml").exists()
+
+
+def test_a_new_data_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "fresh" / "enclave"
+    monkeypatch.setenv("ENCLAVE_HOME", str(home))
+    load_settings()
+    assert home.is_dir() and home.stat().st_mode & 0o077 == 0

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+
+import pytest
+
+from desktop.egress import guard as egress_guard
+
+
+def test_the_suite_runs_with_non_loopback_connections_refused() -> None:
+    guard = egress_guard.current()
+    assert guard is not None
+    before = guard.blocked_count
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, \
+            pytest.raises(egress_guard.EgressBlocked, match="offline"):
+        s.connect(("10.255.255.1", 443))
+    assert guard.blocked_count == before + 1
+    assert "test_egress_guard" in guard.blocked[-1].stack
+
+
+def test_name_lookups_are_refused() -> None:
+    with pytest.raises(egress_guard.EgressBlocked):
+        socket.getaddrinfo("huggingface.co", 443)
+
+
+def test_loopback_stays_open() -> None:
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.sendall(self.request.recv(16))
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Echo) as server:
+        t = threading.Thread(target=server.handle_request)
+        t.start()
+        with socket.create_connection(("localhost", server.server_address[1]), timeout=5) as c:
+            c.sendall(b"ping")
+            assert c.recv(16) == b"ping"
+        t.join(5)
+
+
+def test_configured_on_prem_hosts_are_allowed() -> None:
+    guard = egress_guard.EgressGuard(allowed_hosts=frozenset({"chroma.hospital.local"}))
+    assert guard.is_allowed("chroma.hospital.local")
+    assert guard.is_allowed("127.8.0.1") and guard.is_allowed("::1")
+    assert not guard.is_allowed("8.8.8.8") and not guard.is_allowed("example.com")
+
+
+def test_rearming_with_the_settings_allows_on_prem_hosts_and_logs_to_the_audit_log(
+        enclave_home: object) -> None:
+    from desktop.app import audit_log
+    from desktop.app.settings import load_settings
+    from desktop.egress.arming import arm_egress_guard
+
+    suite_guard = egress_guard.current()
+    assert suite_guard is not None
+    settings = load_settings().replace(allowed_hosts=("chroma.hospital.local",))
+    counted_before = suite_guard.blocked_count
+    try:
+        armed = arm_egress_guard(settings)
+        assert egress_guard.current() is armed
+        assert armed.blocked_count == counted_before  # the status bar never goes backwards
+        assert armed.is_allowed("chroma.hospital.local")
+        with pytest.raises(egress_guard.EgressBlocked):
+            socket.getaddrinfo("telemetry.example.org", 443)
+    finally:
+        egress_guard.install(suite_guard.allowed_hosts)
+    entries = audit_log.read_entries(settings.home / "audit" / "audit.jsonl")
+    assert [(e["kind"], e["data"]["target"]) for e in entries] == \
+        [("egress_blocked", "lookup of 'telemetry.example.org'")]
+    assert armed.blocked_count == counted_before + 1

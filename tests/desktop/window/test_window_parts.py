@@ -1,0 +1,95 @@
+"""Parts of the window that need no model: drag and drop, themes, settings dialog, collections."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QPalette
+
+from desktop.app.settings import load_settings
+from desktop.window.documents_panel import MODEL_ONLY
+from desktop.window.settings_dialog import SettingsDialog
+from desktop.window.theme import DARK, LIGHT, apply_theme
+from tests.desktop.window.window_helpers import open_window
+
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+
+def _documents_ready(qtbot, window) -> None:
+    with qtbot.waitSignal(window.documents.documents_changed, timeout=60_000):
+        window.documents.refresh()
+    assert window.documents.available
+
+
+def test_files_dropped_on_the_window_are_ingested_and_web_links_ignored(qtbot, tmp_path) -> None:
+    window = open_window(qtbot, start=False)
+    _documents_ready(qtbot, window)
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(program)), QUrl("https://example.com/leak.pdf")])
+    drop = QDropEvent(QPointF(400, 300), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.documents.ingest_finished, timeout=60_000):
+        window.dropEvent(drop)
+    qtbot.waitUntil(lambda: window.documents.ingest is None)
+    [(kind, text)] = window.documents.activity_rows()
+    assert kind == "skipped" and text.startswith("–  setup.exe\nskipped: ")
+    assert "example.com" not in text
+
+
+def test_the_theme_follows_the_requested_colour_scheme(qapp, monkeypatch) -> None:
+    monkeypatch.setenv("ENCLAVE_THEME", "dark")
+    try:
+        assert apply_theme(qapp) is DARK
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == DARK.window
+        monkeypatch.setenv("ENCLAVE_THEME", "light")
+        assert apply_theme(qapp) is LIGHT
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == LIGHT.window
+    finally:
+        monkeypatch.setenv("ENCLAVE_THEME", "light")
+        apply_theme(qapp)
+
+
+def test_the_settings_dialog_reports_only_what_changed(qtbot, default_model_path) -> None:
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    assert dialog.changes() == {}
+    dialog.temperature.setValue(0.55)
+    dialog.grounded.setChecked(False)
+    assert not dialog.threshold.isEnabled()
+    dialog.choose_model(default_model_path)
+    assert dialog.changes() == {"temperature": 0.55, "grounded": False,
+                                "model_path": default_model_path}
+
+
+def test_the_collection_choice_belongs_to_the_conversation(qtbot) -> None:
+    window = open_window(qtbot, start=False)
+    _documents_ready(qtbot, window)
+    window.set_system_prompt("Answer briefly.")
+    conversation_id = window.current.id
+    assert window.store.get(conversation_id).collection == "default"
+    panel = window.documents
+    with qtbot.waitSignal(panel.documents_changed, timeout=60_000):
+        panel.collections.setCurrentIndex(panel.collections.findText(MODEL_ONLY))
+    assert window.store.get(conversation_id).collection is None
+    assert "Model only" in window.subtitle.text()
+    assert not panel.add_files_button.isHidden()
+
+
+def test_a_citation_whose_file_is_gone_still_shows_its_passage(qtbot, tmp_path) -> None:
+    from desktop.window.background import BackgroundTasks
+    from desktop.window.source_viewer import SourceViewer
+
+    tasks = BackgroundTasks("enclave-test-tasks")
+    try:
+        citation = {"source": str(tmp_path / "moved-away.pdf"), "page": 3,
+                    "text": "The dose is 5 mg daily.", "score": 0.9}
+        viewer = SourceViewer(citation, tasks, "#fff1a8")
+        qtbot.addWidget(viewer)
+        qtbot.waitUntil(lambda: "cannot be read now" in viewer.note.text())
+        assert viewer.text.toPlainText() == "The dose is 5 mg daily."
+        assert not viewer.open_button.isEnabled()
+        assert not viewer.open_file()
+    finally:
+        tasks.stop()
