@@ -145,7 +145,8 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 events = list(library.ingest([folder], "set"))
                 failed = [str(e.path) for e in events if e.kind == "failed"]
                 questions = read_questions(questions_file)
-                score = evaluate(questions, lambda q, lib=library: lib.retrieve(q, "set", DEPTH).hits)
+                score = evaluate(questions,
+                                 lambda q, lib=library: lib.retrieve(q, "set", DEPTH).hits)
             finally:
                 library.close()
             results[qs.name] = {
