@@ -114,6 +114,10 @@ def _generated_corpus(work: Path) -> Path:
     return out
 
 
+def _searcher(library: Any, depth: int) -> Callable[[str], list[Any]]:
+    return lambda q: list(library.retrieve(q, "set", depth).hits)
+
+
 def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
             ) -> dict[str, Any]:
     from rag.embedder import MiniLMEmbedder
@@ -145,8 +149,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 events = list(library.ingest([folder], "set"))
                 failed = [str(e.path) for e in events if e.kind == "failed"]
                 questions = read_questions(questions_file)
-                score = evaluate(questions,
-                                 lambda q, lib=library: lib.retrieve(q, "set", DEPTH).hits)
+                score = evaluate(questions, _searcher(library, DEPTH))
             finally:
                 library.close()
             results[qs.name] = {

@@ -50,8 +50,13 @@ class UnreadableDocument(Exception):
 
 
 class DocumentLoader(Protocol):
-    """Reads one format. Raises UnreadableDocument with a human reason; never anything else."""
+    """Reads some formats. Raises UnreadableDocument with a human reason; never anything else.
 
-    formats: tuple[str, ...]  # lower-case suffixes without the dot, e.g. ("pdf",)
+    ``parse`` is what rag.loaders.load_document calls, with the file's bytes (read once) and
+    the format they turned out to be (a ".pdf" that is really text is parsed as "txt")."""
+
+    formats: tuple[str, ...]  # the formats it reads, e.g. ("pdf",) or ("txt", "md")
 
     def load(self, path: Path) -> LoadedDocument: ...
+
+    def parse(self, path: Path, data: bytes, fmt: str) -> LoadedDocument: ...

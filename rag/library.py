@@ -27,7 +27,7 @@ from rag.document_names import DocumentName, DocumentNames
 from rag.documents import Passage, UnreadableDocument
 from rag.keyword_index import KeywordIndex
 from rag.passage_vectors import embedding_texts
-from rag.retrieval_types import Embedder, Hit
+from rag.retrieval_types import Embedder, Hit, VectorStore
 from rag.retrieve import (
     Mode,
     QueryPlan,
@@ -38,7 +38,7 @@ from rag.retrieve import (
     vector_candidates,
 )
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
-from rag.vector_store import ChromaVectorStore, ChromaVectorStores
+from rag.vector_store import ChromaVectorStores
 
 DATABASE_FILE = "library.sqlite3"
 CHROMA_FOLDER = "chroma"
@@ -115,7 +115,7 @@ class Library:
                 self._finish_interrupted()
             return self._vectors_client
 
-    def _store(self, collection: Collection) -> ChromaVectorStore:
+    def _store(self, collection: Collection) -> VectorStore:
         return self._vectors().store(
             collection.id, lambda ids: self._keywords.passages(collection.id, ids))
 
@@ -126,7 +126,7 @@ class Library:
             self._remove_passages(store, row.collection_id, row.path, row.sha256)
             self._catalog.remove_document(row.collection_id, row.path)
 
-    def _remove_passages(self, store: ChromaVectorStore, collection_id: str, path: str,
+    def _remove_passages(self, store: VectorStore, collection_id: str, path: str,
                          sha256: str) -> None:
         self._keywords.ensure(collection_id)
         store.delete_source(path)

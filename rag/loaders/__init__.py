@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rag.documents import LoadedDocument, UnreadableDocument
+from rag.documents import DocumentLoader, LoadedDocument, UnreadableDocument
 from rag.loaders.docx import DocxLoader
 from rag.loaders.html import HtmlLoader
 from rag.loaders.pdf import PdfLoader
@@ -59,6 +59,12 @@ def load_document(path: Path) -> LoadedDocument:
         raise UnreadableDocument(path, f"could not be read ({type(exc).__name__})") from exc
 
 
+# One loader per format, each behind the DocumentLoader seam.
+_LOADERS: dict[str, DocumentLoader] = {
+    fmt: loader for loader in (PdfLoader(), DocxLoader(), HtmlLoader(), TextLoader())
+    for fmt in loader.formats}
+
+
 def _load(path: Path) -> LoadedDocument:
     claimed = _FORMAT_OF_SUFFIX.get(path.suffix.lower().lstrip("."))
     if claimed is None:
@@ -71,16 +77,11 @@ def _load(path: Path) -> LoadedDocument:
     actual = sniff_format(data, claimed)
     if actual.startswith("foreign:"):
         raise UnreadableDocument(path, f"not a document Enclave can read: it is {actual[8:]}")
-    if actual == "pdf":
-        return PdfLoader().parse(path, data)
-    if actual == "docx":
-        return DocxLoader().parse(path, data)
     try:
-        if actual == "html":
-            return HtmlLoader().parse(path, data)
-        return TextLoader().parse(path, data, actual)
+        return _LOADERS[actual].parse(path, data, actual)
     except UnreadableDocument:
-        if claimed in _BINARY_FORMAT_REASON:  # a ".pdf" that is neither a PDF nor text
+        # A file named .pdf/.docx whose bytes are neither that format nor readable text.
+        if actual not in _BINARY_FORMAT_REASON and claimed in _BINARY_FORMAT_REASON:  # a ".pdf" that is neither a PDF nor text
             raise UnreadableDocument(path, _BINARY_FORMAT_REASON[claimed]) from None
         raise
 

@@ -31,7 +31,7 @@ class DocxLoader:
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))
 
-    def parse(self, path: Path, data: bytes) -> LoadedDocument:
+    def parse(self, path: Path, data: bytes, fmt: str = "docx") -> LoadedDocument:
         _check_archive(path, data)
         try:
             import docx  # python-docx; imported here so only ingestion pays for lxml

@@ -177,7 +177,7 @@ class HtmlLoader:
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))
 
-    def parse(self, path: Path, data: bytes) -> LoadedDocument:
+    def parse(self, path: Path, data: bytes, fmt: str = "html") -> LoadedDocument:
         declared = _declared_charset(data)
         markup = text_from_bytes(path, data, declared)
         extractor = _TextExtractor()

@@ -32,7 +32,7 @@ class PdfLoader:
     def load(self, path: Path) -> LoadedDocument:
         return self.parse(path, read_file_bytes(path))
 
-    def parse(self, path: Path, data: bytes) -> LoadedDocument:
+    def parse(self, path: Path, data: bytes, fmt: str = "pdf") -> LoadedDocument:
         with _quiet_pypdf():
             return self._parse(path, data)
 
