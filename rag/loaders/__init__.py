@@ -81,7 +81,7 @@ def _load(path: Path) -> LoadedDocument:
         return _LOADERS[actual].parse(path, data, actual)
     except UnreadableDocument:
         # A file named .pdf/.docx whose bytes are neither that format nor readable text.
-        if actual not in _BINARY_FORMAT_REASON and claimed in _BINARY_FORMAT_REASON:  # a ".pdf" that is neither a PDF nor text
+        if actual not in _BINARY_FORMAT_REASON and claimed in _BINARY_FORMAT_REASON:
             raise UnreadableDocument(path, _BINARY_FORMAT_REASON[claimed]) from None
         raise
 
