@@ -118,6 +118,19 @@ def _searcher(library: Any, depth: int) -> Callable[[str], list[Any]]:
     return lambda q: list(library.retrieve(q, "set", depth).hits)
 
 
+def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]:
+    """For each question, whether the quote picked from its top passages holds its key."""
+    from rag.evaluation import DEPTH, quote_answers
+    from rag.quote import pick_quote
+
+    found = []
+    for question in questions:
+        quote = pick_quote(question.q, library.retrieve(question.q, "set", DEPTH).hits, embedder)
+        found.append(quote is not None and quote_answers(quote.text, quote.hit.passage.source,
+                                                         question))
+    return found
+
+
 def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
             ) -> dict[str, Any]:
     from rag.embedder import MiniLMEmbedder
@@ -150,6 +163,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 failed = [str(e.path) for e in events if e.kind == "failed"]
                 questions = read_questions(questions_file)
                 score = evaluate(questions, _searcher(library, DEPTH))
+                quoted = _quotes(library, questions, embedder)
             finally:
                 library.close()
             results[qs.name] = {
@@ -161,10 +175,13 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 "hit@5": round(score.hit_at(5), 4),
                 "mrr": round(score.mrr(), 4),
                 "misses_at_5": [o.question.q for o in score.outcomes if o.rank is None],
+                # The quote shown before the answer (rag/quote.py) holds the key phrase.
+                "quote_holds_key": round(sum(quoted) / len(quoted), 4),
+                "quote_misses": [q.q for q, ok in zip(questions, quoted, strict=True) if not ok],
                 "seconds": round(time.perf_counter() - started, 1),
             }
             progress(f"{qs.name}: hit@1 {score.hit_at(1):.1%}  hit@5 {score.hit_at(5):.1%}  "
-                     f"({score.questions} questions)")
+                     f"quote {sum(quoted) / len(quoted):.1%}  ({score.questions} questions)")
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.retrieval_quality",

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 from models.chat_model import ChatMessage
 from rag.catalog import CollectionError
+from rag.followup import retrieval_query
 from rag.library import Library
 from rag.prompting import cited_numbers, system_message, user_message
+from rag.quote import pick_quote
 from rag.retrieval_types import Hit
 from rag.services import PreparedQuestion
+from rag.support import SentenceCheck, check_answer
 
 # Tokens of the prompt template and the model's own framing, kept free when fitting.
 TEMPLATE_MARGIN = 64
@@ -62,8 +65,9 @@ class Assistant:
         """The grounded prompt for ``question``, or a refusal when nothing relevant enough was
         found (whether to refuse or to ask the model alone is the caller's policy)."""
         name = collection or self._options.collection
+        query = retrieval_query(question, history)
         try:
-            found = self._library.retrieve(question, name, self._options.top_k)
+            found = self._library.retrieve(query, name, self._options.top_k)
         except CollectionError:  # a collection with nothing in it yet: nothing can be found
             return PreparedQuestion([], [], refused=True, refusal=self.empty_collection(name))
         hits = found.hits
@@ -87,7 +91,15 @@ class Assistant:
                 hits = hits[:-1]
             else:
                 break  # one passage and the question: the model trims the rest
-        return PreparedQuestion(messages, list(hits), refused=False)
+        quote = pick_quote(query, hits, self._library.embedder)
+        return PreparedQuestion(messages, list(hits), refused=False, quote=quote,
+                                search_query=query)
+
+    def check(self, prepared: PreparedQuestion, answer: str,
+              cited: Sequence[Hit]) -> list[SentenceCheck]:
+        """Each sentence of ``answer`` against the passages it cites (all it was given when it
+        cites none): rag/support.py."""
+        return check_answer(answer, list(cited) or prepared.hits, self._library.embedder)
 
     def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]:
         numbers = cited_numbers(answer, len(prepared.hits))

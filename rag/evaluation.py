@@ -8,6 +8,7 @@ key phrase (ignoring case and spacing), and, when a page is given, is on that pa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,22 @@ def is_answer(hit: Hit, question: Question) -> bool:
     if question.page is not None and p.page != question.page:
         return False
     return _squash(question.key) in _squash(p.text)
+
+
+def quote_answers(quote_text: str, source: str, question: Question) -> bool:
+    """Whether a quote (from ``source``) holds the question's key phrase, from the right file
+    (pages are not checked: a quote is one passage's sentences, cited with its page)."""
+    return _same_source(source, question.source) and \
+        _squash(question.key) in _squash(quote_text)
+
+
+def states_key(text: str, question: Question) -> bool:
+    """Whether an answer states the key phrase (ignoring case, spacing and punctuation)."""
+    return _words(question.key) in _words(text)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[^\W_]+", text.casefold())) + " "
 
 
 def evaluate(questions: Sequence[Question], search: Callable[[str], list[Hit]]) -> Score:

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from models.chat_model import Cancel, ChatMessage
-from rag.retrieval_types import Hit
+from rag.retrieval_types import Embedder, Hit
 
 if TYPE_CHECKING:
+    from rag.quote import Quote
     from rag.retrieve import Mode, Retrieval
+    from rag.support import SentenceCheck
 
 IngestEventKind = Literal["started", "indexed", "unchanged", "skipped", "failed", "finished"]
 
@@ -66,6 +68,8 @@ class PreparedQuestion:
     hits: list[Hit]  # numbered [1], [2], ... in the prompt, in this order
     refused: bool  # grounded mode found nothing relevant: do not call the model
     refusal: str = ""  # the sentence to show instead of an answer
+    quote: Quote | None = None  # the passages' own words that best answer, shown first
+    search_query: str = ""  # what was searched: the question, expanded when it follows up
 
 
 class LibraryService(Protocol):
@@ -86,6 +90,9 @@ class LibraryService(Protocol):
 
     def search(self, query: str, collection: str, top_k: int) -> list[Hit]: ...
 
+    @property
+    def embedder(self) -> Embedder: ...
+
     def retrieve(self, query: str, collection: str, top_k: int,
                  mode: Mode = "hybrid") -> Retrieval:
         """The ``top_k`` best passages and how close the best came (what grounding needs)."""
@@ -98,3 +105,6 @@ class AssistantService(Protocol):
                 ) -> PreparedQuestion: ...
 
     def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]: ...
+
+    def check(self, prepared: PreparedQuestion, answer: str,
+              cited: Sequence[Hit]) -> list[SentenceCheck]: ...

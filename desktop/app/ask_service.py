@@ -27,8 +27,10 @@ from typing import Any, Protocol
 from desktop.app.audit_events import AnswerGiven, AuditSink, QuestionAsked
 from models.chat_model import Cancel, ChatMessage, ChatModel, GenerationStats
 from rag.prompting import model_only_messages
+from rag.quote import Quote
 from rag.retrieval_types import Hit
 from rag.services import AssistantService, PreparedQuestion
+from rag.support import SentenceCheck
 
 # A refusal never reaches the model: its stats are all zero.
 NO_GENERATION = GenerationStats(prompt_tokens=0, completion_tokens=0, seconds=0.0,
@@ -61,6 +63,12 @@ class Answer:
     given: list[Hit] = field(default_factory=list)  # the passages the model was given, [1]...
     stats: GenerationStats = NO_GENERATION
     note: str = ""  # a sentence for the person: why the model alone answered, ...
+    quote: Quote | None = None  # the documents' own words, shown before the answer
+    sentences: list[SentenceCheck] = field(default_factory=list)  # each checked
+
+    @property
+    def unsupported(self) -> list[SentenceCheck]:
+        return [s for s in self.sentences if not s.supported]
 
     def citation_number(self, hit: Hit) -> int | None:
         """The [n] the prompt gave this passage."""
@@ -76,12 +84,21 @@ class Answer:
             "collection": self.collection,
             "note": self.note,
             "stats": self.stats.to_json(),
+            "quote": self.quote.to_json() if self.quote is not None else None,
+            "sentences": [{"text": c.text, "supported": c.supported,
+                           "evidence": c.evidence.to_json() if c.evidence else None,
+                           "reason": c.reason} for c in self.sentences],
         }
 
 
 @dataclass(frozen=True)
 class Searching:
     collection: str
+
+
+@dataclass(frozen=True)
+class Quoted:
+    quote: Quote  # found before the model runs: shown at once
 
 
 @dataclass(frozen=True)
@@ -104,7 +121,7 @@ class Finished:
     answer: Answer
 
 
-AskEvent = Searching | Generating | Token | Refused | Finished
+AskEvent = Searching | Quoted | Generating | Token | Refused | Finished
 
 
 class CollectionNames(Protocol):
@@ -158,6 +175,8 @@ class AskService:
             yield from self._generate(request, model, cancel, collection, None,
                                       note=MODEL_ONLY_NOTE)
             return
+        if prepared.quote is not None:
+            yield Quoted(prepared.quote)
         yield from self._generate(request, model, cancel, collection, (assistant, prepared),
                                   note="")
 
@@ -180,10 +199,16 @@ class AskService:
             pieces.append(piece)
             yield Token(piece)
         text = "".join(pieces)
-        citations = grounded[0].citations(grounded[1], text) if grounded is not None else []
+        citations, quote, checks = [], None, []
+        if grounded is not None:
+            assistant, prepared = grounded
+            citations = assistant.citations(prepared, text)
+            quote = prepared.quote
+            checks = assistant.check(prepared, text, citations)
         answer = Answer(request.question, text, collection, refused=False,
                         model_only=grounded is None, citations=citations, given=given,
-                        stats=completion.stats or NO_GENERATION, note=note)
+                        stats=completion.stats or NO_GENERATION, note=note, quote=quote,
+                        sentences=checks)
         self._record_answer(request, answer)
         yield Finished(answer)
 
@@ -195,4 +220,5 @@ class AskService:
                       "score": round(float(h.score), 4)} for h in answer.citations],
             passages_given=len(answer.given),
             completion_tokens=answer.stats.completion_tokens,
-            cancelled=answer.stats.cancelled))
+            cancelled=answer.stats.cancelled,
+            sentences=len(answer.sentences), unsupported_sentences=len(answer.unsupported)))

@@ -47,6 +47,8 @@ class AnswerGiven:
     cancelled: bool = False
     conversation: int | None = None
     interface: str = "cli"
+    sentences: int = 0  # sentences of the answer that were checked against its sources
+    unsupported_sentences: int = 0  # of which the sources do not back
 
     def data(self) -> dict[str, Any]:
         return asdict(self)

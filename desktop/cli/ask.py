@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from desktop.app.application import Application
-from desktop.app.ask_service import Answer, AskRequest, Finished, Refused, Token
+from desktop.app.ask_service import Answer, AskRequest, Finished, Quoted, Refused, Token
 from desktop.cli.library_cli import EXIT_OK, EXIT_USAGE, fail, library_command
 from models.model_thread import ThreadChatModel
+from rag.quote import Quote
 from rag.retrieval_types import Hit
 
 
@@ -54,6 +55,11 @@ def run(args: argparse.Namespace, app: Application) -> int:
         sys.stdout.write("\n(Stopped: the answer above is incomplete.)\n")
     if answer.note:
         sys.stdout.write(f"\n({answer.note})\n")
+    if answer.unsupported:
+        sys.stdout.write(f"\nNot backed by the sources ({len(answer.unsupported)} of "
+                         f"{len(answer.sentences)} sentences):\n")
+        for check in answer.unsupported:
+            sys.stdout.write(f"  ! {check.text}  ({check.reason})\n")
     if answer.citations:
         sys.stdout.write("\nSources:\n")
         for hit in answer.citations:
@@ -75,6 +81,10 @@ def ask_on_model_thread(app: Application, request: AskRequest, out: Any) -> Answ
             if isinstance(event, Token) and out is not None:
                 out.write(event.text)
                 out.flush()
+            elif isinstance(event, Quoted) and out is not None:
+                out.write(quote_block(event.quote) + "\n\nAnswer (machine-generated; check it "
+                          "against the quote and the sources):\n")
+                out.flush()
             elif isinstance(event, Finished | Refused):
                 return event.answer
         raise RuntimeError("the ask service ended without an answer")
@@ -86,6 +96,12 @@ def ask_on_model_thread(app: Application, request: AskRequest, out: Any) -> Answ
 
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+def quote_block(quote: Quote) -> str:
+    p = quote.hit.passage
+    where = Path(p.source).name + (f", page {p.page}" if p.page is not None else "")
+    return f"From {where}:\n  “{quote.text}”"
 
 
 def citation_line(hit: Hit) -> str:

@@ -1,0 +1,57 @@
+"""Follow-up questions searched with their conversation: "and what about version 2?" alone names
+nothing; after "How long is the written offer valid under the GPL version 3?" it means the GPL
+version 2's written offer.
+
+The rewrite is deterministic (a 135M model cannot be trusted to rewrite a question): a question
+that leans on the previous turn (it opens like a follow-up, "and", "what about", "also", points
+back with "it", "that", "the same", "the other one", or is too short to stand alone) is searched
+together with the previous question. Words of the previous question that named a document or
+a version give way when the follow-up names its own ("version 2", "the Lesser one", "MPL"), so
+"GPL version 3" plus "and in version 2?" searches the GPL version 2. The question shown to the
+model is the person's own; only retrieval sees the expanded text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from models.chat_model import ChatMessage
+from rag.keyword_index import query_terms
+
+_OPENS_LIKE_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|but|also|so|or|then|what about|how about|and what|what if|same|instead"
+    r"|does (?:it|that|this)|is (?:it|that|this)|can (?:it|i)|do (?:they|i)|why|which one)\b",
+    re.IGNORECASE)
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|that|this|they|them|their|those|these|there|the same|the other|the former"
+    r"|the latter|the older|the newer|the earlier|the later|one|such|above|previous)\b",
+    re.IGNORECASE)
+# Words that name a document or its version: the follow-up's own replace the previous turn's.
+_VERSION = re.compile(r"\b(?:version|v|ver|rev|release)\.?\s*\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b",
+                      re.IGNORECASE)
+STANDALONE_TERMS = 5  # a question with at least this many content words may stand alone
+
+
+def previous_question(history: Sequence[ChatMessage]) -> str | None:
+    for message in reversed(history):
+        if message.role == "user" and message.content.strip():
+            return message.content.strip()
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    terms = query_terms(question)
+    return (bool(_OPENS_LIKE_FOLLOW_UP.search(question)) or len(terms) < STANDALONE_TERMS
+            or (bool(_POINTS_BACK.search(question)) and len(terms) < STANDALONE_TERMS + 3))
+
+
+def retrieval_query(question: str, history: Sequence[ChatMessage]) -> str:
+    """What to search for ``question`` asked after ``history``."""
+    previous = previous_question(history)
+    if previous is None or not is_follow_up(question):
+        return question
+    context = previous
+    if _VERSION.search(question):
+        context = _VERSION.sub(" ", context)  # the follow-up's version wins
+    return f"{question} {' '.join(context.split())}"

@@ -1,0 +1,150 @@
+"""Every generated sentence checked against the passages it rests on.
+
+A small model states falsehoods in fluent sentences under correct citations. Each sentence of
+an answer is checked against the passages the answer cites (all the passages it was given when
+it cites none):
+
+1. **Facts.** Every number it states (digits or words: "30", "thirty", "6.8", "2,400"), and every
+   name (a capitalised word or an acronym not at the start of the sentence: "Apache", "GPL",
+   "Romero") must occur in those passages. One that does not makes the sentence unsupported,
+   whatever else it says: an invented dose or duration is the most harmful kind of error.
+2. **Content.** Its words that carry meaning must largely be the passages' words
+   (``coverage``), or it must be close in meaning to one of their sentences (``similarity``,
+   the bundled embedder) with a fair share of their words.
+
+Sentences that make no claim ("The documents do not say.") are not checked. The thresholds are
+data (``SupportThresholds``), chosen on a labelled set of sentences from real answers
+(tests/rag/data/sentences-labelled.jsonl; ``python -m bench.sentence_support`` measures them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag.retrieval_types import Embedder, Hit
+from rag.sentences import content_words, split_sentences, without_citation_marks
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+}
+_DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_WORDS = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_NO_CLAIM = re.compile(
+    r"\b(?:do(?:es)? not (?:say|state|mention|specify|contain|cover|answer)"
+    r"|(?:could|can) ?not (?:find|tell|answer)|not (?:in|covered by) (?:the|your) "
+    r"(?:documents|passages)|no (?:information|mention)|(?:isn't|is not) (?:stated|mentioned))",
+    re.IGNORECASE)
+# Capitalised words that name nothing in particular.
+_NOT_NAMES = frozenset("""
+i a an the this that these those it its they their there here he she we you your our my
+yes no not however also if when where while although because since so thus therefore
+according under as in on at by for from of to with without and or but each every any all
+""".split())  # noqa: SIM905
+
+
+@dataclass(frozen=True)
+class SupportThresholds:
+    coverage: float = 0.75  # supported on its words alone
+    similarity: float = 0.6  # supported when this close to a source sentence ...
+    coverage_with_similarity: float = 0.5  # ... and holding this share of its words
+
+
+DEFAULT_THRESHOLDS = SupportThresholds()
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    text: str
+    supported: bool
+    evidence: Hit | None  # the passage holding the closest source sentence
+    reason: str = ""  # why not supported, in words: "30 days is not in the sources"
+    claim: bool = True  # False: the sentence states nothing to check
+    coverage: float = 0.0
+    similarity: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "supported": self.supported,
+                "evidence": self.evidence.to_json() if self.evidence is not None else None,
+                "reason": self.reason, "claim": self.claim,
+                "coverage": round(self.coverage, 4), "similarity": round(self.similarity, 4)}
+
+
+def answer_sentences(answer: str) -> list[str]:
+    return [without_citation_marks(s.text) for s in split_sentences(answer)
+            if without_citation_marks(s.text)]
+
+
+def numbers_in(text: str) -> set[str]:
+    found = {d.replace(",", "") for d in _DIGITS.findall(text)}
+    for word in _WORDS.findall(text.lower()):
+        if word in _NUMBER_WORDS:
+            found.add(str(_NUMBER_WORDS[word]))
+    return found
+
+
+def names_in(sentence: str) -> set[str]:
+    names = set()
+    words = _WORDS.findall(sentence)
+    for position, word in enumerate(words):
+        if position == 0 or word.lower() in _NOT_NAMES:
+            continue
+        if word[0].isupper() or (len(word) > 1 and word.isupper()):
+            names.add(word.lower())
+    return names
+
+
+def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: Embedder,
+                    thresholds: SupportThresholds = DEFAULT_THRESHOLDS) -> list[SentenceCheck]:
+    """Each sentence's verdict against ``sources``."""
+    if not sentences:
+        return []
+    source_spans = [(hit, span.text) for hit in sources
+                    for span in split_sentences(hit.passage.text)]
+    source_text = " ".join(h.passage.text for h in sources)
+    source_numbers = numbers_in(source_text)
+    source_words = {w.lower() for w in _WORDS.findall(source_text)}
+    source_content = set(content_words(source_text))
+    claims = [s for s in sentences if not _NO_CLAIM.search(s)]
+    vectors = embedder.embed([*claims, *(t for _, t in source_spans)]) if claims and \
+        source_spans else []
+    claim_vectors = dict(zip(claims, vectors[:len(claims)], strict=False))
+    span_vectors = vectors[len(claims):]
+    checks = []
+    for sentence in sentences:
+        if sentence not in claim_vectors and _NO_CLAIM.search(sentence):
+            checks.append(SentenceCheck(sentence, True, None, claim=False))
+            continue
+        similarity, evidence = 0.0, None
+        vector = claim_vectors.get(sentence)
+        for (hit, _), span_vector in zip(source_spans, span_vectors, strict=True):
+            value = sum(a * b for a, b in zip(vector or (), span_vector, strict=False))
+            if value > similarity:
+                similarity, evidence = value, hit
+        words = content_words(sentence)
+        coverage = sum(1 for w in words if w in source_content) / len(words) if words else 1.0
+        missing = sorted(numbers_in(sentence) - source_numbers)
+        unnamed = sorted(n for n in names_in(sentence) if n not in source_words)
+        reason = ""
+        if missing:
+            reason = f"{', '.join(missing)}: not in the sources"
+        elif unnamed:
+            reason = f"{', '.join(unnamed)}: not named in the sources"
+        elif not (coverage >= thresholds.coverage
+                  or (similarity >= thresholds.similarity
+                      and coverage >= thresholds.coverage_with_similarity)):
+            reason = "its content is not in the sources"
+        checks.append(SentenceCheck(sentence, not reason, evidence, reason, True, coverage,
+                                    similarity))
+    return checks
+
+
+def check_answer(answer: str, sources: Sequence[Hit], embedder: Embedder,
+                 thresholds: SupportThresholds = DEFAULT_THRESHOLDS) -> list[SentenceCheck]:
+    return check_sentences(answer_sentences(answer), sources, embedder, thresholds)
