@@ -34,7 +34,18 @@ def conversation_markdown(conversation: Conversation, messages: Sequence[Message
         if message.refused:
             lines += ["## Not in your documents", "", f"> {message.content.strip()}", ""]
             continue
-        lines += ["## Answer", "", message.content.strip() or "*(no answer)*", ""]
+        quote = message.stats.get("quote")
+        if quote:
+            lines += [f"**From {citation_label(quote)}:**", "",
+                      f"> “{' '.join(str(quote.get('text', '')).split())}”", ""]
+        lines += ["## Answer (machine-generated: verify it against the sources)", "",
+                  message.content.strip() or "*(no answer)*", ""]
+        unsupported = [c for c in message.stats.get("sentences", []) if not c.get("supported")]
+        if unsupported:
+            lines += [f"**Not backed by the sources ({len(unsupported)} of "
+                      f"{len(message.stats['sentences'])} sentences):**", ""]
+            lines += [f"- ⚠ {c.get('text', '')} *({c.get('reason', '')})*" for c in unsupported]
+            lines.append("")
         if message.stats.get("cancelled"):
             lines += ["*(stopped before the end)*", ""]
         if message.citations:

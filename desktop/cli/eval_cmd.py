@@ -20,6 +20,13 @@ def register(commands: Any) -> None:
                    help="the collection to search (default: from settings)")
     p.add_argument("--mode", choices=("hybrid", "vector", "keyword"), default="hybrid",
                    help="which retrieval to score (default: hybrid, what search and ask use)")
+    p.add_argument("--answers", action="store_true",
+                   help="also ask the configured model each question: whether the quote holds "
+                        "the key phrase, whether the answer states it, unsupported sentences, "
+                        "refusals and seconds per answer (compare GGUF models on your own "
+                        "documents)")
+    p.add_argument("--max-tokens", type=int, default=None, metavar="N",
+                   help="longest answer with --answers (default: from settings)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -36,6 +43,8 @@ def run(args: argparse.Namespace, app: Application) -> int:
     library = app.library()
     score = evaluate(questions, lambda q: library.retrieve(q, collection, DEPTH, args.mode).hits)
     result = dict(score.to_json(), collection=collection, mode=args.mode)
+    if args.answers:
+        result["answers"] = answer_quality(app, questions, collection, args.max_tokens)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -44,4 +53,60 @@ def run(args: argparse.Namespace, app: Application) -> int:
     for miss in result["misses"]:
         where = "not in the top 5" if miss["rank"] is None else f"rank {miss['rank']}"
         print(f"  {where}: {miss['q']}")
+    if args.answers:
+        a = result["answers"]
+        print(f"Answers by {a['model']}: quote holds the key {a['quote_holds_key']:.1%}, answer "
+              f"states it {a['answer_states_key']:.1%}, unsupported sentences "
+              f"{a['unsupported_share']:.1%}, refused {a['refused']} of {a['questions']}, "
+              f"{a['seconds_per_answer']:.1f} s per answer")
     return EXIT_OK
+
+
+def answer_quality(app: Application, questions: list[Any], collection: str,
+                   max_tokens: int | None) -> dict[str, Any]:
+    """Every question asked end to end through the ask service, the way a person asks it."""
+    import time
+
+    from desktop.app.ask_service import AskRequest, Finished, Refused
+    from models.model_thread import ThreadChatModel
+    from rag.evaluation import quote_answers, states_key
+
+    model = ThreadChatModel(app.start_model_thread)
+    rows = []
+    try:
+        for question in questions:
+            started = time.perf_counter()
+            answer = None
+            for event in app.ask.ask(AskRequest(question.q, collection=collection,
+                                                max_tokens=max_tokens, interface="cli"), model):
+                if isinstance(event, Finished | Refused):
+                    answer = event.answer
+            assert answer is not None
+            quote = answer.quote
+            rows.append({
+                "q": question.q,
+                "refused": answer.refused,
+                "quote_holds_key": bool(quote and quote_answers(quote.text,
+                                                                quote.hit.passage.source,
+                                                                question)),
+                "answer_states_key": states_key(answer.text, question),
+                "sentences": len(answer.sentences),
+                "unsupported": len(answer.unsupported),
+                "seconds": round(time.perf_counter() - started, 2),
+                "answer": answer.text,
+            })
+    finally:
+        model.close()
+    n = len(rows) or 1
+    sentences = sum(r["sentences"] for r in rows)
+    return {
+        "model": app.settings.model_path.name,
+        "questions": len(rows),
+        "quote_holds_key": round(sum(r["quote_holds_key"] for r in rows) / n, 4),
+        "answer_states_key": round(sum(r["answer_states_key"] for r in rows) / n, 4),
+        "unsupported_share": round(sum(r["unsupported"] for r in rows) / sentences, 4)
+        if sentences else 0.0,
+        "refused": sum(r["refused"] for r in rows),
+        "seconds_per_answer": round(sum(r["seconds"] for r in rows) / n, 2),
+        "per_question": rows,
+    }

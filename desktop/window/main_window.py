@@ -53,6 +53,7 @@ from desktop.window.status_bar import EnclaveStatusBar
 from desktop.window.theme import LIGHT, Colors
 from desktop.window.transcript import AnswerCard, Transcript
 from models.chat_model import ChatMessage
+from rag.quote import Quote
 
 TITLE_LENGTH = 60
 
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
         self.model.loaded.connect(self._model_loaded)
         self.model.load_failed.connect(self._model_failed)
         self.model.searching.connect(self._on_searching)
+        self.model.quoted.connect(self._on_quoted)
         self.model.token.connect(self._on_token)
         self.model.finished.connect(self._on_finished)
         self.model.refused.connect(self._on_refused)
@@ -386,6 +388,11 @@ class MainWindow(QMainWindow):
         if pending is not None and pending.card is not None:
             pending.card.set_status("Searching your documents…")
 
+    def _on_quoted(self, request_id: int, quote: Quote) -> None:
+        pending = self._mine(request_id)
+        if pending is not None and pending.card is not None:
+            pending.card.set_quote(quote.to_json())
+
     def _on_token(self, request_id: int, piece: str) -> None:
         pending = self._mine(request_id)
         if pending is not None and pending.card is not None:
@@ -395,8 +402,11 @@ class MainWindow(QMainWindow):
         pending = self._mine(request_id)
         if pending is None:
             return
-        stats = dict(answer.stats.to_json(), model_only=answer.model_only)
-        citations = answer.to_json()["citations"]
+        shown = answer.to_json()
+        # Kept with the message: the quote and each sentence's check, for a restart and exports.
+        stats = dict(answer.stats.to_json(), model_only=answer.model_only,
+                     quote=shown["quote"], sentences=shown["sentences"])
+        citations = shown["citations"]
         self._save(pending, "assistant", answer.text, citations=citations, stats=stats)
         if pending.card is not None:
             note = answer.note or ("Answered from the model alone" if answer.model_only else "")

@@ -18,7 +18,15 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.app.application import Application
-from desktop.app.ask_service import AskRequest, Finished, Generating, Refused, Searching, Token
+from desktop.app.ask_service import (
+    AskRequest,
+    Finished,
+    Generating,
+    Quoted,
+    Refused,
+    Searching,
+    Token,
+)
 from desktop.app.conversations import ConversationStoreError
 from desktop.app.settings import Settings, SettingsError
 from models.errors import ModelError
@@ -60,6 +68,7 @@ class ModelWorker(QObject):
     loaded = Signal(object)  # ModelStatus
     load_failed = Signal(str)
     searching = Signal(int)  # retrieval started for request id
+    quoted = Signal(int, object)  # rag.quote.Quote: the documents' own words, before the model
     generating = Signal(int)  # the model started on request id
     token = Signal(int, str)
     refused = Signal(int, object)  # desktop.app.ask_service.Answer
@@ -150,6 +159,8 @@ class ModelWorker(QObject):
                 self.token.emit(request_id, event.text)
             elif isinstance(event, Searching):
                 self.searching.emit(request_id)
+            elif isinstance(event, Quoted):
+                self.quoted.emit(request_id, event.quote)
             elif isinstance(event, Generating):
                 self.generating.emit(request_id)
             elif isinstance(event, Refused):

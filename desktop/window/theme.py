@@ -93,6 +93,10 @@ QMainWindow, QDialog {{ background: {c.window}; }}
 #transcriptBody {{ background: {c.window}; }}
 #userMessage {{ background: {c.user_bubble}; border-radius: 10px; }}
 #answerCard {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
+#quoteBox {{ background: {c.user_bubble}; border-left: 4px solid {c.accent}; border-radius: 4px; }}
+#quoteText {{ font-style: italic; }}
+#quoteSource {{ font-weight: 600; border: none; padding: 0; }}
+#unsupportedNote {{ color: {c.error_text}; }}
 #refusalNotice {{ background: {c.notice_bg}; border: 1px solid {c.notice_border};
     border-radius: 10px; }}
 #errorNotice, #banner {{ background: {c.error_bg}; border: 1px solid {c.error_border};

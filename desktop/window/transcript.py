@@ -25,6 +25,10 @@ from desktop.app.export import citation_label
 RENDER_INTERVAL_MS = 40  # re-render streamed Markdown at most 25 times a second
 
 
+# Behind a sentence the sources do not back: readable on light and dark themes.
+UNSUPPORTED_BG = "rgba(220, 60, 40, 0.28)"
+
+
 def markdown_label(text: str = "") -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.MarkdownText)
@@ -130,8 +134,36 @@ class AnswerCard(QFrame):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
         self.status = _muted("Thinking…")
+        # The documents' own words first: found before the model runs, shown at once.
+        self.quote_box = QFrame()
+        self.quote_box.setObjectName("quoteBox")
+        quote_layout = QVBoxLayout(self.quote_box)
+        quote_layout.setContentsMargins(12, 8, 12, 8)
+        quote_layout.setSpacing(4)
+        self.quote_source = QToolButton()
+        self.quote_source.setObjectName("quoteSource")
+        self.quote_source.setToolTip("Read this passage in its document")
+        self.quote_source.clicked.connect(self._open_quote)
+        self.quote_text = QLabel()
+        self.quote_text.setObjectName("quoteText")
+        self.quote_text.setWordWrap(True)
+        self.quote_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        quote_layout.addWidget(self.quote_source, 0, Qt.AlignmentFlag.AlignLeft)
+        quote_layout.addWidget(self.quote_text)
+        self.quote_box.hide()
+        self.quote: dict[str, Any] | None = None
+        self.answer_label = _muted("Answer, written by the model: check it against the quote "
+                                   "and the sources")
+        self.answer_label.hide()
         self.body = markdown_label()
         self.body.hide()
+        self.checks = QLabel()
+        self.checks.setObjectName("unsupportedNote")
+        self.checks.setWordWrap(True)
+        self.checks.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.checks.hide()
+        self.sentences: list[dict[str, Any]] = []
         self.sources = QVBoxLayout()
         self.sources.setSpacing(4)
         self.footer = QHBoxLayout()
@@ -144,7 +176,10 @@ class AnswerCard(QFrame):
         self.footer.addWidget(self.details, 1)
         self.footer.addWidget(self.copy_button)
         layout.addWidget(self.status)
+        layout.addWidget(self.quote_box)
+        layout.addWidget(self.answer_label)
         layout.addWidget(self.body)
+        layout.addWidget(self.checks)
         layout.addLayout(self.sources)
         layout.addLayout(self.footer)
         self.text = ""
@@ -157,6 +192,48 @@ class AnswerCard(QFrame):
     def set_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
+
+    def set_quote(self, quote: dict[str, Any] | None) -> None:
+        """The passage's own words (``{"text", "source", "page"}``), above the answer."""
+        self.quote = quote
+        if not quote:
+            self.quote_box.hide()
+            return
+        self.quote_source.setText(f"From {citation_label(quote)}")
+        self.quote_text.setText(f"“{' '.join(str(quote.get('text', '')).split())}”")
+        self.quote_box.show()
+        self.answer_label.show()
+
+    def _open_quote(self) -> None:
+        if self.quote:
+            match = next((c for c in self.citations
+                          if c.get("source") == self.quote.get("source")
+                          and c.get("page") == self.quote.get("page")
+                          and str(self.quote.get("text", ""))[:40] in " ".join(
+                              str(c.get("text", "")).split())), None)
+            self.citation_clicked.emit(match or dict(self.quote))
+
+    def mark_sentences(self, sentences: list[dict[str, Any]]) -> None:
+        """Show which sentences the sources do not back: highlighted in the answer, and listed
+        under it with the reason."""
+        self.sentences = list(sentences)
+        unsupported = [c for c in sentences if not c.get("supported")]
+        if not unsupported:
+            self.checks.hide()
+            if sentences:
+                self.checks.setText("")
+            return
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setText(highlighted(self.text, [str(c.get("text", "")) for c in unsupported]))
+        items = "".join(f"<li>{html.escape(str(c.get('text', '')))} "
+                        f"<i>({html.escape(str(c.get('reason', '')))})</i></li>"
+                        for c in unsupported)
+        self.checks.setText(f"<b>⚠ Not backed by your documents: {len(unsupported)} of "
+                            f"{len(sentences)} sentences</b> (marked above). Read the quote and "
+                            f"the sources before relying on them.<ul>{items}</ul>")
+        self.checks.setToolTip("Each sentence of the answer was compared with the passages it "
+                               "cites: its numbers and names must be there, and its content.")
+        self.checks.show()
 
     def append(self, piece: str) -> None:
         if not self.text:
@@ -177,6 +254,9 @@ class AnswerCard(QFrame):
         self.body.show()
         self.set_status("")
         self.set_citations(citations)
+        if stats.get("quote") and self.quote is None:
+            self.set_quote(stats["quote"])
+        self.mark_sentences(list(stats.get("sentences") or []))
         parts = []
         if stats.get("cancelled"):
             parts.append("Stopped")
@@ -329,6 +409,18 @@ class Transcript(QScrollArea):
                 card = self.add_answer()
                 note = "Answered from the model alone" if message.stats.get("model_only") else ""
                 card.finish(message.content, message.stats, message.citations, note)
+
+
+def highlighted(text: str, sentences: list[str]) -> str:
+    """``text`` as HTML with each of ``sentences`` marked where it first occurs."""
+    marked = html.escape(text)
+    for sentence in sentences:
+        target = html.escape(sentence)
+        if target and target in marked:
+            marked = marked.replace(target, f'<span style="background-color: {UNSUPPORTED_BG}; '
+                                            f'text-decoration: underline;" title="Not found in '
+                                            f'the sources">{target}</span>', 1)
+    return marked.replace("\n", "<br>")
 
 
 def source_name(citation: dict[str, Any]) -> str:
