@@ -65,7 +65,8 @@ class Assistant:
         """The grounded prompt for ``question``, or a refusal when nothing relevant enough was
         found (whether to refuse or to ask the model alone is the caller's policy)."""
         name = collection or self._options.collection
-        query = retrieval_query(question, history)
+        query = retrieval_query(question, history, lambda text, step:
+                                self._library.neighbour_version(name, text, step))
         try:
             found = self._library.retrieve(query, name, self._options.top_k)
         except CollectionError:  # a collection with nothing in it yet: nothing can be found
@@ -99,7 +100,8 @@ class Assistant:
               cited: Sequence[Hit]) -> list[SentenceCheck]:
         """Each sentence of ``answer`` against the passages it cites (all it was given when it
         cites none): rag/support.py."""
-        return check_answer(answer, list(cited) or prepared.hits, self._library.embedder)
+        return check_answer(answer, list(cited) or prepared.hits, self._library.embedder,
+                            question=prepared.search_query)
 
     def citations(self, prepared: PreparedQuestion, answer: str) -> list[Hit]:
         numbers = cited_numbers(answer, len(prepared.hits))

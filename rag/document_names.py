@@ -104,6 +104,10 @@ class DocumentName:
         return self.file_words | self.title_words | self.acronyms
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
 def _question_words(question: str) -> set[str]:
     """The question's name words, the initials of its runs of words, and a word's initial
     glued to the acronym after it: "Library GPL" and "Lesser GPL" also read "lgpl"."""
@@ -197,6 +201,27 @@ class DocumentNames:
             kept.append(token)
         rest = " ".join(kept)
         return rest if len(rest.split()) >= 2 else question
+
+    def neighbour_version(self, text: str, step: int) -> str | None:
+        """The version before (``step`` -1) or after (+1) the one ``text`` names, among the
+        documents that share its file name's words: "the GPL version 3", -1 gives "2" when
+        GPL-1, GPL-2 and GPL-3 are all here. None when ``text`` names no one version, or
+        there is no such neighbour."""
+        named = self.named_by(text)
+        if len(named) != 1:
+            return None
+        name = self._names[next(iter(named))]
+        if len(name.versions) != 1 or not name.file_words:
+            return None
+        current = _version_key(next(iter(name.versions)))
+        versions = {v for other in self._names.values() if other.file_words == name.file_words
+                    for v in other.versions}
+        ordered = sorted(versions, key=_version_key)
+        before = [v for v in ordered if _version_key(v) < current]
+        after = [v for v in ordered if _version_key(v) > current]
+        if step < 0:
+            return before[-1] if before else None
+        return after[0] if after else None
 
     @staticmethod
     def _weight(name: DocumentName, word: str) -> int:

@@ -14,7 +14,7 @@ model is the person's own; only retrieval sees the expanded text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from models.chat_model import ChatMessage
 from rag.keyword_index import query_terms
@@ -30,6 +30,10 @@ _POINTS_BACK = re.compile(
 # Words that name a document or its version: the follow-up's own replace the previous turn's.
 _VERSION = re.compile(r"\b(?:version|v|ver|rev|release)\.?\s*\d+(?:\.\d+)*\b|\b\d+(?:\.\d+)+\b",
                       re.IGNORECASE)
+# "the newer version", "the one before it", "the previous licence": the previous turn's version
+# no longer holds; the collection says which version comes before or after it.
+_OLDER = re.compile(r"\b(?:older|previous|earlier|prior|former|before)\b", re.IGNORECASE)
+_NEWER = re.compile(r"\b(?:newer|later|next|latest|after|subsequent)\b", re.IGNORECASE)
 STANDALONE_TERMS = 5  # a question with at least this many content words may stand alone
 
 
@@ -46,12 +50,20 @@ def is_follow_up(question: str) -> bool:
             or (bool(_POINTS_BACK.search(question)) and len(terms) < STANDALONE_TERMS + 3))
 
 
-def retrieval_query(question: str, history: Sequence[ChatMessage]) -> str:
-    """What to search for ``question`` asked after ``history``."""
+def retrieval_query(question: str, history: Sequence[ChatMessage],
+                    neighbour: Callable[[str, int], str | None] | None = None) -> str:
+    """What to search for ``question`` asked after ``history``. ``neighbour(text, step)``
+    gives the version before (-1) or after (+1) the one ``text`` names, in the collection."""
     previous = previous_question(history)
     if previous is None or not is_follow_up(question):
         return question
     context = previous
+    step = -1 if _OLDER.search(question) else 1 if _NEWER.search(question) else 0
     if _VERSION.search(question):
-        context = _VERSION.sub(" ", context)  # the follow-up's version wins
+        context = _VERSION.sub(" ", context)  # the follow-up's own version wins
+    elif step:
+        other = neighbour(previous, step) if neighbour is not None else None
+        context = _VERSION.sub(" ", context)
+        if other is not None:
+            context += f" version {other}"
     return f"{question} {' '.join(context.split())}"

@@ -207,6 +207,15 @@ class Library:
             return self._keyword_thread.submit(keyword_candidates, plan, self._keyword_index,
                                                collection_id)
 
+    def neighbour_version(self, collection: str, text: str, step: int) -> str | None:
+        """The version before or after the one ``text`` names, among this collection's
+        documents of the same name (rag/document_names.py); None when there is none."""
+        with self._lock:
+            found = self._catalog.find_collection(collection)
+        if found is None:
+            return None
+        return self._document_names(found).neighbour_version(text, step)
+
     def _document_names(self, collection: Collection) -> DocumentNames:
         """The collection's document names, built again only when its documents changed (in
         this process or another)."""

@@ -61,7 +61,8 @@ def _blocks(text: str) -> list[tuple[int, str]]:
             if current.strip():
                 blocks.append((current_start, current))
             current, current_start = "", offset + len(line)
-        elif current.strip() and (_LINE_ITEM.match(line) or _complete(current)):
+        elif current.strip() and (_LINE_ITEM.match(line) or _complete(current)
+                                  or (_LINE_ITEM.match(current) and stripped[0].isupper())):
             blocks.append((current_start, current))
             current, current_start = line, offset
         else:

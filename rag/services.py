@@ -93,6 +93,11 @@ class LibraryService(Protocol):
     @property
     def embedder(self) -> Embedder: ...
 
+    def neighbour_version(self, collection: str, text: str, step: int) -> str | None:
+        """The version before (-1) or after (+1) the one ``text`` names, among the
+        collection's documents of that name."""
+        ...
+
     def retrieve(self, query: str, collection: str, top_k: int,
                  mode: Mode = "hybrid") -> Retrieval:
         """The ``top_k`` best passages and how close the best came (what grounding needs)."""

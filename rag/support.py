@@ -8,7 +8,8 @@ it cites none):
    name (a capitalised word or an acronym not at the start of the sentence: "Apache", "GPL",
    "Romero") must occur in those passages. One that does not makes the sentence unsupported,
    whatever else it says: an invented dose or duration is the most harmful kind of error.
-2. **Content.** Its words that carry meaning must largely be the passages' words
+2. **Content.** A sentence found word for word in a passage is supported. Otherwise its words
+   that carry meaning must largely be the passages' words
    (``coverage``), or it must be close in meaning to one of their sentences (``similarity``,
    the bundled embedder) with a fair share of their words.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +53,11 @@ according under as in on at by for from of to with without and or but each every
 
 @dataclass(frozen=True)
 class SupportThresholds:
-    coverage: float = 0.75  # supported on its words alone
-    similarity: float = 0.6  # supported when this close to a source sentence ...
-    coverage_with_similarity: float = 0.5  # ... and holding this share of its words
+    # Supported on its words alone (above 1: never; a sentence copied from a source is also
+    # as close as can be to it, so it passes the next test).
+    coverage: float = 1.01
+    similarity: float = 0.7  # supported when this close to a source sentence ...
+    coverage_with_similarity: float = 0.3  # ... and holding this share of its words
 
 
 DEFAULT_THRESHOLDS = SupportThresholds()
@@ -101,16 +105,23 @@ def names_in(sentence: str) -> set[str]:
 
 
 def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: Embedder,
-                    thresholds: SupportThresholds = DEFAULT_THRESHOLDS) -> list[SentenceCheck]:
-    """Each sentence's verdict against ``sources``."""
+                    thresholds: SupportThresholds = DEFAULT_THRESHOLDS,
+                    question: str = "") -> list[SentenceCheck]:
+    """Each sentence's verdict against ``sources``. Numbers and names the person's own
+    ``question`` gives, and the documents' titles and file names, count as known."""
     if not sentences:
         return []
     source_spans = [(hit, span.text) for hit in sources
                     for span in split_sentences(hit.passage.text)]
     source_text = " ".join(h.passage.text for h in sources)
-    source_numbers = numbers_in(source_text)
-    source_words = {w.lower() for w in _WORDS.findall(source_text)}
+    known_text = " ".join([source_text, question, *(
+        f"{h.passage.title} {h.passage.section} {Path(h.passage.source).stem}"
+        for h in sources)])
+    source_numbers = numbers_in(known_text)
+    source_words = {w.lower() for w in _WORDS.findall(known_text.replace("-", " "))} | \
+        {w.lower() for w in _WORDS.findall(known_text)} | _glued(known_text)
     source_content = set(content_words(source_text))
+    squashed_sources = _squash(source_text)
     claims = [s for s in sentences if not _NO_CLAIM.search(s)]
     vectors = embedder.embed([*claims, *(t for _, t in source_spans)]) if claims and \
         source_spans else []
@@ -129,6 +140,7 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
                 similarity, evidence = value, hit
         words = content_words(sentence)
         coverage = sum(1 for w in words if w in source_content) / len(words) if words else 1.0
+        verbatim = _squash(sentence) in squashed_sources
         missing = sorted(numbers_in(sentence) - source_numbers)
         unnamed = sorted(n for n in names_in(sentence) if n not in source_words)
         reason = ""
@@ -136,7 +148,7 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
             reason = f"{', '.join(missing)}: not in the sources"
         elif unnamed:
             reason = f"{', '.join(unnamed)}: not named in the sources"
-        elif not (coverage >= thresholds.coverage
+        elif not (verbatim or coverage >= thresholds.coverage
                   or (similarity >= thresholds.similarity
                       and coverage >= thresholds.coverage_with_similarity)):
             reason = "its content is not in the sources"
@@ -146,5 +158,21 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
 
 
 def check_answer(answer: str, sources: Sequence[Hit], embedder: Embedder,
-                 thresholds: SupportThresholds = DEFAULT_THRESHOLDS) -> list[SentenceCheck]:
-    return check_sentences(answer_sentences(answer), sources, embedder, thresholds)
+                 thresholds: SupportThresholds = DEFAULT_THRESHOLDS,
+                 question: str = "") -> list[SentenceCheck]:
+    return check_sentences(answer_sentences(answer), sources, embedder, thresholds, question)
+
+
+def _squash(text: str) -> str:
+    """Words only, lower case: how a quoted fragment is found in its source."""
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def _glued(text: str) -> set[str]:
+    """"GPLv3", "gpl3" and "LGPL-2.1" as people write them: a name word with its version."""
+    found = set()
+    words = _WORDS.findall(text.lower().replace("-", " "))
+    for word, after in zip(words, words[1:], strict=False):
+        if after.replace(".", "").isdigit():
+            found |= {f"{word}v{after}", f"{word}{after}"}
+    return found

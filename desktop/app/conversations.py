@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from models.chat_model import ChatMessage
+
 DATABASE_FILE = "conversations.sqlite3"
 UNTITLED = "New conversation"
 
@@ -173,6 +175,25 @@ class ConversationStore:
                        (now, conversation_id))
             new_id = int(cur.lastrowid or 0)
         return Message(new_id, role, content, list(citations), dict(stats or {}), refused, now)
+
+    def history(self, conversation_id: int) -> list[ChatMessage]:
+        """The turns to give the model with the next question: each question with its answer,
+        except those whose answer was a refusal, was stopped, or is empty (a garbled,
+        half-finished answer fed back in comes out again in the next one)."""
+        turns: list[ChatMessage] = []
+        pending: Message | None = None
+        for message in self.messages(conversation_id):
+            if message.role == "user":
+                pending = message
+                continue
+            usable = (pending is not None and not message.refused and message.content.strip()
+                      and not message.stats.get("cancelled"))
+            if usable:
+                assert pending is not None
+                turns += [ChatMessage("user", pending.content),
+                          ChatMessage("assistant", message.content)]
+            pending = None
+        return turns
 
     def messages(self, conversation_id: int) -> list[Message]:
         rows = self._db.execute(

@@ -12,6 +12,7 @@ from typing import Any
 
 from desktop.app.application import Application
 from desktop.app.ask_service import Answer, AskRequest, Finished, Quoted, Refused, Token
+from desktop.app.conversations import UNTITLED
 from desktop.cli.library_cli import EXIT_OK, EXIT_USAGE, fail, library_command
 from models.model_thread import ThreadChatModel
 from rag.quote import Quote
@@ -28,6 +29,10 @@ def register(commands: Any) -> None:
                         "(default: from settings)")
     p.add_argument("--max-tokens", type=int, default=None, metavar="N",
                    help="longest answer, in tokens (default: from settings)")
+    p.add_argument("--conversation", metavar="ID", default=None,
+                   help="continue a conversation (the window's, or one started with 'new'): "
+                        "a follow-up question is understood from the earlier turns, and the "
+                        "question and answer are added to it")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
 
@@ -40,12 +45,38 @@ def run(args: argparse.Namespace, app: Application) -> int:
             args.collection not in {c.name for c in app.library().collections()}:
         return fail(f"there is no collection named '{args.collection}'. "
                     "'enclave collections' lists them.", EXIT_USAGE)
+    store = conversation = None
+    history: list[Any] = []
+    instructions = ""
+    collection = args.collection
+    if args.conversation is not None:
+        from desktop.app.conversations import ConversationStore
+
+        store = ConversationStore.open(app.settings.home)
+        conversation = _conversation(store, args.conversation, collection or (
+            None if args.no_rag else app.settings.collection))
+        if conversation is None:
+            store.close()
+            return fail(f"there is no conversation {args.conversation}. Use --conversation "
+                        "new to start one.", EXIT_USAGE)
+        history, instructions = store.history(conversation.id), conversation.system_prompt
+        collection = collection or conversation.collection
     request = AskRequest(question=args.question, use_documents=not args.no_rag,
-                         collection=args.collection, max_tokens=args.max_tokens,
-                         interface="cli")
-    answer = ask_on_model_thread(app, request, None if args.json else sys.stdout)
+                         collection=collection, history=history, instructions=instructions,
+                         max_tokens=args.max_tokens, interface="cli",
+                         conversation=conversation.id if conversation else None)
+    try:
+        answer = ask_on_model_thread(app, request, None if args.json else sys.stdout)
+        if store is not None and conversation is not None:
+            _save(store, conversation.id, answer)
+    finally:
+        if store is not None:
+            store.close()
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        result = answer.to_json()
+        if conversation is not None:
+            result["conversation"] = conversation.id
+        print(json.dumps(result, ensure_ascii=False))
         return EXIT_OK
     if answer.refused:
         print(answer.text)
@@ -65,6 +96,27 @@ def run(args: argparse.Namespace, app: Application) -> int:
         for hit in answer.citations:
             sys.stdout.write(f"[{answer.citation_number(hit)}] {citation_line(hit)}\n")
     return EXIT_OK
+
+
+def _conversation(store: Any, wanted: str, collection: str | None) -> Any:
+    if wanted == "new":
+        return store.create(collection=collection)
+    try:
+        return store.get(int(wanted))
+    except (ValueError, KeyError, LookupError):
+        return None
+
+
+def _save(store: Any, conversation_id: int, answer: Answer) -> None:
+    """The question and its answer, kept as the window keeps them."""
+    shown = answer.to_json()
+    if store.get(conversation_id).title == UNTITLED:
+        store.rename(conversation_id, " ".join(answer.question.split())[:60])
+    store.add_message(conversation_id, "user", answer.question)
+    store.add_message(conversation_id, "assistant", answer.text, citations=shown["citations"],
+                      stats=dict(shown["stats"], model_only=answer.model_only,
+                                 quote=shown["quote"], sentences=shown["sentences"]),
+                      refused=answer.refused)
 
 
 def ask_on_model_thread(app: Application, request: AskRequest, out: Any) -> Answer:

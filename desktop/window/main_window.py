@@ -363,15 +363,7 @@ class MainWindow(QMainWindow):
         self.refresh_sidebar()
 
     def _history(self, conversation_id: int) -> list[ChatMessage]:
-        history: list[ChatMessage] = []
-        for message in self.store.messages(conversation_id):
-            if message.refused or not message.content.strip():
-                continue
-            if message.role == "user":
-                history.append(ChatMessage("user", message.content))
-            else:
-                history.append(ChatMessage("assistant", message.content))
-        return history
+        return self.store.history(conversation_id)
 
     def stop_answer(self) -> None:
         if self.pending is not None:

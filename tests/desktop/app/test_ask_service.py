@@ -12,6 +12,7 @@ from desktop.app.ask_service import (
     AskRequest,
     Finished,
     Generating,
+    Quoted,
     Refused,
     Searching,
     Token,
@@ -42,7 +43,9 @@ def test_a_grounded_answer_streams_then_cites_and_is_audited(tmp_path: Path) -> 
     events = list(app.ask.ask(AskRequest("How much notice must the tenant give?",
                                          collection="Lease"), model))
     kinds = [type(e) for e in events]
-    assert kinds[:2] == [Searching, Generating] and kinds[-1] is Finished
+    assert kinds[:3] == [Searching, Quoted, Generating] and kinds[-1] is Finished
+    quote = events[1].quote  # type: ignore[union-attr]
+    assert "three months' notice in writing" in quote.text, "the documents' words, first"
     assert "".join(e.text for e in events if isinstance(e, Token)) == \
         "Three months' notice in writing [1]."
     answer = events[-1].answer  # type: ignore[union-attr]
@@ -51,8 +54,11 @@ def test_a_grounded_answer_streams_then_cites_and_is_audited(tmp_path: Path) -> 
     system, user = model.prompts[0][0], model.prompts[0][-1]
     assert system.content.startswith(IDENTITY) and GROUNDING_RULES in system.content
     assert "[1] lease" in user.content and "three months' notice" in user.content
+    assert [c.supported for c in answer.sentences] == [True]
+    assert answer.to_json()["quote"]["source"].endswith("lease.txt")
     entries = read_entries(app.audit.path)
     assert [e["kind"] for e in entries] == ["ingest", "question", "answer"]
+    assert entries[2]["data"]["unsupported_sentences"] == 0
     assert entries[2]["data"]["sources"][0]["source"].endswith("lease.txt")
     assert entries[2]["data"]["passages_given"] == 1
     app.close()
@@ -120,4 +126,35 @@ def test_cancel_stops_between_tokens_and_keeps_the_answer_so_far(tmp_path: Path)
     assert isinstance(last, Finished)
     assert last.answer.text == "one two three " and last.answer.stats.cancelled
     assert read_entries(app.audit.path)[-1]["data"]["cancelled"] is True
+    app.close()
+
+
+def test_an_invented_sentence_is_marked_and_counted_in_the_audit_log(tmp_path: Path) -> None:
+    app, model = _app_with_lease(tmp_path)
+    model.enqueue("The tenant may end this lease by giving three months' notice [1]. "
+                  "The landlord may also charge a fee of GBP 500.")
+    events = list(app.ask.ask(AskRequest("How much notice must the tenant give?",
+                                         collection="Lease"), model))
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert [c.supported for c in answer.sentences] == [True, False]
+    assert "500" in answer.unsupported[0].reason
+    assert read_entries(app.audit.path)[-1]["data"]["unsupported_sentences"] == 1
+    app.close()
+
+
+def test_a_follow_up_is_searched_with_the_question_before_it(tmp_path: Path) -> None:
+    app, model = _app_with_lease(tmp_path)
+    make_text(tmp_path / "boiler.txt", "The boiler in Unit 4 is serviced every twelve months.")
+    list(app.ingest.ingest([tmp_path / "boiler.txt"], "Lease"))
+    history = [ChatMessage("user", "How much notice must the tenant give to end the lease?"),
+               ChatMessage("assistant", "Three months.")]
+    model.enqueue("In writing, to the landlord [1].")
+    events = list(app.ask.ask(AskRequest("And to whom?", collection="Lease",
+                                         history=history), model))
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert isinstance(events[-1], Finished)
+    assert Path(answer.given[0].passage.source).name == "lease.txt"
+    assert model.prompts[0][1:3] == history
+    assert model.prompts[0][-1].content.rstrip().endswith("And to whom?"), \
+        "the model is given the person's own question"
     app.close()

@@ -169,3 +169,25 @@ def test_search_explain_shows_what_each_score_was_made_of(matter: Matter,
         assert abs(score(Features(**hit["features"]), scoring) - hit["score"]) < 1e-5
     plain = enclave("search", "rent", "--collection", "Acme (2024)", env=env)
     assert "features" not in plain.stdout and "cosine" not in plain.stdout
+
+
+def test_ask_json_quotes_first_checks_each_sentence_and_follows_a_conversation(
+        matter: Matter, enclave: Enclave) -> None:
+    env, _ = matter
+    first = enclave("ask", "How much notice must the tenant give to end the lease?",
+                    "--collection", "Acme (2024)", "--max-tokens", "40", "--conversation",
+                    "new", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout)
+    assert "three months' notice" in result["quote"]["text"]
+    assert Path(result["quote"]["source"]).name == "lease.pdf" and result["quote"]["page"] == 2
+    assert result["sentences"] and all(set(s) >= {"text", "supported", "evidence"}
+                                       for s in result["sentences"])
+    follow = enclave("ask", "And what is the rent?", "--conversation",
+                     str(result["conversation"]), "--max-tokens", "24", "--json", env=env)
+    assert follow.returncode == 0, follow.stderr
+    again = json.loads(follow.stdout)
+    assert again["conversation"] == result["conversation"]
+    assert any("GBP 2,400" in c["text"] for c in again["citations"])
+    missing = enclave("ask", "x", "--conversation", "999", env=env)
+    assert missing.returncode == 2 and "no conversation 999" in missing.stderr
