@@ -20,10 +20,11 @@ data (``SupportThresholds``), chosen on a labelled set of sentences from real an
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rag.retrieval_types import Embedder, Hit
@@ -172,7 +173,7 @@ def _glued(text: str) -> set[str]:
     """"GPLv3", "gpl3" and "LGPL-2.1" as people write them: a name word with its version."""
     found = set()
     words = _WORDS.findall(text.lower().replace("-", " "))
-    for word, after in zip(words, words[1:], strict=False):
+    for word, after in itertools.pairwise(words):
         if after.replace(".", "").isdigit():
             found |= {f"{word}v{after}", f"{word}{after}"}
     return found

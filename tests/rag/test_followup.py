@@ -22,8 +22,8 @@ MANUALS = [(Path("/usr/share/doc/python3/python-policy.html"), "python-policy.ht
            (Path("/usr/share/doc/ninja-build/manual.html"), "manual.html"),
            (Path("/usr/share/doc/dpkg/spec/triggers.txt"), "triggers.txt"),
            (Path("/usr/share/doc/base-passwd/users-and-groups.html"), "users-and-groups.html")]
-NAMES = ("Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-1 GPL-2 GPL-3 LGPL-2 LGPL-2.1 LGPL-3 "
-         "MPL-1.1 MPL-2.0").split()
+NAMES = ("Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.3", "GPL-1", "GPL-2", "GPL-3",
+         "LGPL-2", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0")
 
 
 def history(question: str) -> list[ChatMessage]:
