@@ -44,6 +44,16 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (collection_id, path)
 );
 CREATE INDEX IF NOT EXISTS documents_by_sha ON documents (collection_id, sha256);
+-- A passage whose text occurred more than once in its document is stored once; its copies are
+-- counted here, with their pages (rag/duplicates.py).
+CREATE TABLE IF NOT EXISTS passage_copies (
+    collection_id TEXT NOT NULL,
+    doc_sha256 TEXT NOT NULL,
+    passage_id TEXT NOT NULL,
+    copies INTEGER NOT NULL,
+    pages TEXT NOT NULL DEFAULT '',  -- comma-separated page numbers
+    PRIMARY KEY (collection_id, passage_id)
+);
 """
 
 
@@ -205,9 +215,38 @@ class Catalog:
         self._db.commit()
 
     def remove_document(self, collection_id: str, path: str) -> None:
+        row = self._db.execute("SELECT sha256 FROM documents WHERE collection_id = ? AND "
+                               "path = ?", (collection_id, path)).fetchone()
         self._db.execute("DELETE FROM documents WHERE collection_id = ? AND path = ?",
                          (collection_id, path))
+        if row is not None and self._db.execute(
+                "SELECT 1 FROM documents WHERE collection_id = ? AND sha256 = ?",
+                (collection_id, row[0])).fetchone() is None:
+            self._db.execute("DELETE FROM passage_copies WHERE collection_id = ? AND "
+                             "doc_sha256 = ?", (collection_id, row[0]))
         self._db.commit()
+
+    def set_copies(self, collection_id: str, doc_sha256: str,
+                   copies: dict[str, tuple[int, tuple[int, ...]]]) -> None:
+        """How many copies each of these passages (by id) had in its document, and where."""
+        self._db.execute("DELETE FROM passage_copies WHERE collection_id = ? AND "
+                         "doc_sha256 = ?", (collection_id, doc_sha256))
+        self._db.executemany(
+            "INSERT INTO passage_copies (collection_id, doc_sha256, passage_id, copies, pages) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(collection_id, doc_sha256, pid, n, ",".join(map(str, pages)))
+             for pid, (n, pages) in copies.items()])
+
+    def copies(self, collection_id: str,
+               passage_ids: list[str]) -> dict[str, tuple[int, tuple[int, ...]]]:
+        if not passage_ids:
+            return {}
+        marks = ", ".join("?" * len(passage_ids))
+        rows = self._db.execute(
+            f"SELECT passage_id, copies, pages FROM passage_copies WHERE collection_id = ? "
+            f"AND passage_id IN ({marks})", (collection_id, *passage_ids)).fetchall()
+        return {pid: (int(n), tuple(int(p) for p in pages.split(",") if p))
+                for pid, n, pages in rows}
 
     def paths_under(self, collection: Collection, folder: Path) -> list[str]:
         prefix = os.path.join(str(folder), "")

@@ -200,6 +200,46 @@ class KeywordIndex:
             kept.append(term)
         return " OR ".join(kept) if kept else expression
 
+    def scores(self, collection_id: str, query: str,
+               passage_ids: Sequence[str]) -> dict[str, float]:
+        """BM25 of these passages for ``query`` (the same score ``search`` gives them); a
+        passage holding none of its terms is absent: what a passage only the vector side found
+        is worth on the keyword side."""
+        expression = self._without_ubiquitous_terms(collection_id, match_expression(query))
+        if not expression or not passage_ids:
+            return {}
+        table = table_name(collection_id)
+        self.ensure(collection_id)
+        w = _WEIGHTS
+        marks = ", ".join("?" * len(passage_ids))
+        rows = self._db.execute(
+            f"SELECT passage_id, bm25({table}, 0, 0, 0, {w['title']}, {w['section']}, 0, 0, "
+            f"{w['text']}) FROM {table} WHERE {table} MATCH ? AND rowid IN "
+            f"(SELECT rowid FROM {table}_rows WHERE passage_id IN ({marks}))",
+            (expression, *passage_ids)).fetchall()
+        return {str(pid): -float(rank) for pid, rank in rows}
+
+    def rare_terms(self, collection_id: str, query: str, most: int) -> list[str]:
+        """The query's words held by at most ``most`` passages (a name, a record or case
+        number, a drug code), as the index spells them."""
+        table = table_name(collection_id)
+        self.ensure(collection_id)
+        rare = []
+        for term in dict.fromkeys(_PART.findall(query.lower())):
+            if term in _STOPWORDS or len(term) < 3:
+                continue
+            count = self._db.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
+                (f'"{term}"', most + 1)).fetchone()[0]
+            if 0 < count <= most:
+                rare.append(term)
+        return rare
+
+    def passage_count(self, collection_id: str) -> int:
+        table = table_name(collection_id)
+        self.ensure(collection_id)
+        return int(self._db.execute(f"SELECT count(*) FROM {table}_rows").fetchone()[0])
+
     def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]:
         """Stored passages by id, found through the row table's index (FTS5 cannot index
         passage_id): a lookup costs well under a millisecond at any collection size."""

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from models.chat_model import Cancel
@@ -25,6 +25,7 @@ from rag.catalog import Catalog, Collection, CollectionError, DocumentRow, now_i
 from rag.discovery import discover
 from rag.document_names import DocumentName, DocumentNames
 from rag.documents import Passage, UnreadableDocument
+from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
 from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit, VectorStore
@@ -37,6 +38,7 @@ from rag.retrieve import (
     plan_query,
     vector_candidates,
 )
+from rag.scoring import DEFAULT_SCORING
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
 from rag.vector_store import ChromaVectorStores
 
@@ -53,8 +55,9 @@ EMBED_STEP = 64
 # indexed again on the next ingest. (Scoring in rag/retrieve.py reads the index at query time and
 # needs no bump.) 2: windows embedded beside each passage; titles keep their version line.
 # 3: numbered lines that break the document's numbering (table rows) no longer open sections;
-# terminal formatting (ANSI codes, overstriking) is stripped from text.
-INDEX_VERSION = 3
+# terminal formatting (ANSI codes, overstriking) is stripped from text. 4: a passage repeated
+# within its document is stored once, with its copies counted (rag/duplicates.py).
+INDEX_VERSION = 4
 
 __all__ = ["CollectionError", "Library"]
 
@@ -66,6 +69,7 @@ class _Parsed:
     passages: list[Passage]
     previous: DocumentRow | None
     embeddings: list[list[list[float]]] = field(default_factory=list)  # per passage
+    copies: dict[int, Copies] = field(default_factory=dict)  # by ordinal: repeated text
 
 
 class Library:
@@ -186,12 +190,46 @@ class Library:
         if not query.strip():
             return Retrieval([], 0.0)
         with self._lock:
-            plan = plan_query(query, top_k, mode, self._document_names(found))
+            # Twice as many as asked for: identical texts are shown once (rag/duplicates.py).
+            plan = plan_query(query, top_k * 2, mode, self._document_names(found))
         by_keyword = self._keyword_side(plan, found.id)
         embedding = self._embedder.embed([query])[0] if mode != "keyword" else None
         with self._lock:
             by_vector, best = vector_candidates(plan, embedding, self._store(found))
-        return fuse(plan, by_vector, best, by_keyword.result())
+        keyword_hits = by_keyword.result()
+        rare: list[str] = []
+        if mode == "hybrid" and embedding is not None:
+            with self._lock:
+                by_vector, keyword_hits = self._both_sides(found, plan, embedding, by_vector,
+                                                           keyword_hits)
+                most = max(1, int(self._keywords.passage_count(found.id)
+                                  * DEFAULT_SCORING.rare_share))
+                rare = self._keywords.rare_terms(found.id, plan.keyword_text, most)
+        fused = fuse(plan, by_vector, best, keyword_hits, rare)
+        hits = collapse_hits(fused.hits, top_k)
+        with self._lock:
+            copies = self._catalog.copies(found.id, [h.passage.passage_id for h in hits])
+        hits = [replace(h, copies=copies[h.passage.passage_id][0],
+                        also=(*h.also, *({"source": h.passage.source, "page": page}
+                                         for page in copies[h.passage.passage_id][1])))
+                if h.passage.passage_id in copies else h for h in hits]
+        return Retrieval(hits, fused.best_similarity)
+
+    def _both_sides(self, found: Collection, plan: QueryPlan, embedding: Sequence[float],
+                    by_vector: list[Hit], by_keyword: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+        """Every candidate scored on both sides: the cosine of those only BM25 found, from
+        their stored vectors; the BM25 of those only the embeddings found."""
+        on_vector = {h.passage.passage_id for h in by_vector}
+        on_keyword = {h.passage.passage_id for h in by_keyword}
+        keyword_only = [h.passage for h in by_keyword if h.passage.passage_id not in on_vector]
+        cosines = self._store(found).similarities(embedding, keyword_only)
+        vector_only = [h.passage for h in by_vector if h.passage.passage_id not in on_keyword]
+        bm25 = self._keywords.scores(found.id, plan.keyword_text,
+                                     [p.passage_id for p in vector_only])
+        return ([*by_vector, *(Hit(p, cosines[p.passage_id]) for p in keyword_only
+                               if p.passage_id in cosines)],
+                [*by_keyword, *(Hit(p, bm25[p.passage_id]) for p in vector_only
+                                if p.passage_id in bm25)])
 
     def _keyword_side(self, plan: QueryPlan, collection_id: str) -> Future[list[Hit]]:
         """The keyword candidates, searched on the keyword thread. Its connection only reads;
@@ -317,7 +355,7 @@ class Library:
                 return IngestEvent("unchanged", 0, 0, path,
                                    f"same content as {twin.path}, already indexed")
             document = load_document(path)
-            passages = chunk_document(document)
+            passages, copies = collapse(chunk_document(document))
         except UnreadableDocument as exc:
             return IngestEvent("failed", 0, 0, path, exc.reason)
         except OSError as exc:
@@ -331,25 +369,28 @@ class Library:
         row = DocumentRow(target.id, key, document.sha256, info.st_size, info.st_mtime_ns,
                           document.title, pages, len(passages), "pending", now_iso(),
                           INDEX_VERSION)
-        return _Parsed(path, row, passages, previous)
+        return _Parsed(path, row, passages, previous, copies=copies)
 
     def _write(self, target: Collection, batch: list[_Parsed],
                cancel: Cancel | None) -> Iterator[IngestEvent]:
         per_passage = [embedding_texts(p) for item in batch for p in item.passages]
         texts = [text for texts in per_passage for text in texts]
+        # The same text (a clause two documents share) is embedded once.
+        unique = list(dict.fromkeys(texts))
+        position = {text: n for n, text in enumerate(unique)}
         # Embedded shortest first, so each step holds texts of about one length: a step that
         # mixes whole passages with their short windows pads every window to the passage's
         # length (measured: half the speed of embedding the same texts in one call).
-        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
-        flat: list[list[float]] = [[] for _ in texts]
+        order = sorted(range(len(unique)), key=lambda n: len(unique[n]))
+        embedded: list[list[float]] = [[] for _ in unique]
         for start in range(0, len(order), EMBED_STEP):
             if cancel is not None and cancel.is_set():
                 return
             step = order[start:start + EMBED_STEP]
-            for n, vector in zip(step, self._embedder.embed([texts[n] for n in step]),
+            for n, vector in zip(step, self._embedder.embed([unique[n] for n in step]),
                                  strict=True):
-                flat[n] = vector
-        vectors = iter(flat)
+                embedded[n] = vector
+        vectors = iter([embedded[position[text]] for text in texts])
         counts = iter(len(texts) for texts in per_passage)
         for item in batch:
             item.embeddings = [list(itertools.islice(vectors, next(counts)))
@@ -373,6 +414,8 @@ class Library:
             self._catalog.remove_document(target.id, twin.path)
         store.add(item.passages, item.embeddings)
         self._keywords.add(target.id, item.passages)
+        self._catalog.set_copies(target.id, item.row.sha256, {
+            item.passages[n].passage_id: (c.count, c.pages) for n, c in item.copies.items()})
         self._catalog.mark_complete(target.id, item.row.path)
 
     def _forget_removed(self, target: Collection, paths: Sequence[Path]) -> Iterator[Path]:

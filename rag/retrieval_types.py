@@ -17,6 +17,10 @@ class Hit:
     score: float
     # What the score was made of (rag/scoring.py), for hybrid search; not part of equality.
     features: Any = field(default=None, compare=False)
+    # Other places this text is in: other documents' identical passages ({"source", "page"})
+    # and, within its document, ``copies`` more with their pages (rag/duplicates.py).
+    also: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    copies: int = field(default=0, compare=False)
 
     def to_json(self, explain: bool = False) -> dict[str, Any]:
         p = self.passage
@@ -30,6 +34,8 @@ class Hit:
             "title": p.title,
             "section": p.section,
             "passage_id": p.passage_id,
+            **({"also_in": list(self.also)} if self.also else {}),
+            **({"copies": self.copies} if self.copies else {}),
             **extra,
         }
 
@@ -60,6 +66,11 @@ class VectorStore(Protocol):
     def query(self, embedding: Sequence[float], k: int,
               documents: Set[str] | None = None) -> list[VectorHit]:
         """The ``k`` nearest passages, of only these documents (content hashes) if given."""
+        ...
+
+    def similarities(self, embedding: Sequence[float],
+                     passages: Sequence[Passage]) -> dict[str, float]:
+        """The blended similarity of each of these passages to the question, by passage id."""
         ...
 
     def delete_document(self, doc_sha256: str) -> None: ...

@@ -56,7 +56,8 @@ class Retrieval:
 
 
 def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top_k: int,
-            named: Set[str] = frozenset(), scoring: Scoring = DEFAULT_SCORING) -> list[Hit]:
+            named: Set[str] = frozenset(), scoring: Scoring = DEFAULT_SCORING,
+            rare_terms: Sequence[str] = (), query_words: int = 0) -> list[Hit]:
     """One score per candidate passage from its features (rag/scoring.py); passages of the
     documents the question names (``named``, content hashes) have ``names_document``. Each hit
     carries its features, for ``enclave search --explain``."""
@@ -72,10 +73,22 @@ def combine(by_vector: Sequence[Hit], by_keyword: Sequence[Hit], query: str, top
             names_document=hit.passage.doc_sha256 in named,
             cites_reference=bool(references) and _cites_reference(hit, references),
             holds_answer=bool(answers) and holds_answer(hit.passage.text, answers),
-            short=shortness(hit.passage.text, scoring))
+            short=shortness(hit.passage.text, scoring),
+            rare=_rare_share(hit, rare_terms, query_words, scoring))
         scored.append(replace(hit, score=score(features, scoring), features=features))
     scored.sort(key=lambda h: h.score, reverse=True)
     return scored[:top_k]
+
+
+def _rare_share(hit: Hit, rare_terms: Sequence[str], query_words: int,
+                scoring: Scoring = DEFAULT_SCORING) -> float:
+    """The share of the question's words that are rare and in this passage; 0 unless the rare
+    words are the question's main part (a name or a number looked up, not one unusual word in
+    a long question, which BM25 already weighs)."""
+    if not rare_terms or not query_words or len(rare_terms) / query_words < scoring.rare_main:
+        return 0.0
+    words = set(_WORD.findall(f"{hit.passage.title} {hit.passage.text}".lower()))
+    return min(1.0, sum(1 for t in rare_terms if t in words) / query_words)
 
 
 def keyword_query(query: str) -> str:
@@ -168,7 +181,7 @@ def vector_candidates(plan: QueryPlan, query_embedding: Sequence[float] | None,
 
 
 def fuse(plan: QueryPlan, by_vector: Sequence[Hit], best_similarity: float,
-         by_keyword: Sequence[Hit]) -> Retrieval:
+         by_keyword: Sequence[Hit], rare_terms: Sequence[str] = ()) -> Retrieval:
     """The passages that best answer the question, from both sides' candidates. The sides are
     independent of each other: rag.library runs the keyword side on its own thread."""
     if plan.mode == "vector":
@@ -176,7 +189,9 @@ def fuse(plan: QueryPlan, by_vector: Sequence[Hit], best_similarity: float,
     if plan.mode == "keyword":
         ranked = sorted(by_keyword, key=lambda h: h.score, reverse=True)
         return Retrieval(ranked[:plan.top_k], best_similarity)
-    return Retrieval(combine(by_vector, by_keyword, plan.query, plan.top_k, plan.named),
+    return Retrieval(combine(by_vector, by_keyword, plan.query, plan.top_k, plan.named,
+                             rare_terms=rare_terms,
+                             query_words=len(query_terms(plan.keyword_text))),
                      best_similarity)
 
 

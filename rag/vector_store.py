@@ -146,6 +146,31 @@ class ChromaVectorStore:
         hits.sort(key=lambda h: blended_similarity(h.similarity, h.best_window), reverse=True)
         return hits
 
+    def similarities(self, embedding: Sequence[float],
+                     passages: Sequence[Passage]) -> dict[str, float]:
+        """The question's blended similarity (whole passage and best window, as ``query``
+        scores it) to each of these passages, from their stored vectors: what a passage only the
+        keyword side found is worth on the vector side."""
+        if not passages:
+            return {}
+        entries = {p.passage_id: [p.passage_id, *(_window_id(p.passage_id, n)
+                                                  for n in range(1, len(windows(p)) + 1))]
+                   for p in passages}
+        wanted = [e for ids in entries.values() for e in ids]
+        stored = self._collection.get(ids=wanted, include=["embeddings"])
+        similarity: dict[str, float] = {}
+        if stored["ids"]:
+            dots = np.asarray(stored["embeddings"], dtype=np.float32) @ np.asarray(
+                embedding, dtype=np.float32)
+            similarity = dict(zip(stored["ids"], dots.tolist(), strict=True))
+        found = {}
+        for pid, ids in entries.items():
+            if pid in similarity:
+                window_values = [similarity[e] for e in ids[1:] if e in similarity]
+                found[pid] = blended_similarity(similarity[pid],
+                                                max(window_values) if window_values else None)
+        return found
+
     def _stored_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
         stored = self._collection.get(ids=list(passage_ids), include=["documents", "metadatas"])
         return {pid: _passage(text or "", meta) for pid, text, meta in

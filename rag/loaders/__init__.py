@@ -15,7 +15,7 @@ from rag.documents import DocumentLoader, LoadedDocument, UnreadableDocument
 from rag.loaders.docx import DocxLoader
 from rag.loaders.html import HtmlLoader
 from rag.loaders.pdf import PdfLoader
-from rag.loaders.reading import read_file_bytes
+from rag.loaders.reading import MAX_FILE_BYTES, MAX_TEXT_FILE_BYTES, read_file_bytes
 from rag.loaders.sniffing import sniff_format
 from rag.loaders.text import TextLoader
 
@@ -73,7 +73,8 @@ def _load(path: Path) -> LoadedDocument:
             path, f"not a supported kind of document ({kind}); Enclave reads PDF, Word (.docx), "
             "text, Markdown and HTML files"
         )
-    data = read_file_bytes(path)
+    data = read_file_bytes(path, MAX_FILE_BYTES if claimed in ("pdf", "docx")
+                           else MAX_TEXT_FILE_BYTES)
     actual = sniff_format(data, claimed)
     if actual.startswith("foreign:"):
         raise UnreadableDocument(path, f"not a document Enclave can read: it is {actual[8:]}")

@@ -11,6 +11,10 @@ from rag.documents import UnreadableDocument
 
 # Bigger than any real contract or report; protects memory from a mistaken disk image.
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Plain text, Markdown and HTML are nearly all text: 50 MB is some 25,000 pages, more than any
+# document a person reads, and a file that size is a log or a data dump. Refusing it before
+# reading keeps memory bounded whatever the file's size.
+MAX_TEXT_FILE_BYTES = 50 * 1024 * 1024
 
 
 def read_file_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
@@ -40,7 +44,9 @@ def read_file_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
             raise UnreadableDocument(path, "empty file")
         if info.st_size > max_bytes:
             size_mb, limit_mb = info.st_size // 2**20, max_bytes // 2**20
-            raise UnreadableDocument(path, f"too large ({size_mb} MB; the limit is {limit_mb} MB)")
+            raise UnreadableDocument(path, f"too large ({size_mb} MB; Enclave reads files of "
+                                           f"this kind up to {limit_mb} MB): split it into "
+                                           "smaller files")
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:

@@ -163,7 +163,7 @@ def test_search_explain_shows_what_each_score_was_made_of(matter: Matter,
     top = result["hits"][0]
     features = top["features"]
     assert set(features) == {"cosine", "bm25", "names_document", "cites_reference",
-                             "holds_answer", "short"}
+                             "holds_answer", "short", "rare"}
     assert features["cites_reference"] is True, "the passage headed 4.2 is the one named"
     for hit in result["hits"]:
         assert abs(score(Features(**hit["features"]), scoring) - hit["score"]) < 1e-5
