@@ -47,6 +47,16 @@ class QuestionSet:
     # (source, name in the folder); a source ending in .gz is decompressed.
     documents: Callable[[], list[tuple[Path, str]]] | None = None
     generated: bool = False  # the documents come from tests/rag/corpus.py
+    language: str | None = None  # only the questions over documents in this language
+
+
+def _man_pages(language: str) -> Callable[[], list[tuple[Path, str]]]:
+    """The translated manual pages of tests/rag/data/multilingual-docs.txt in ``language``."""
+    def documents() -> list[tuple[Path, str]]:
+        pairs = [line.split() for line in (DATA / "multilingual-docs.txt").read_text(
+            encoding="utf-8").splitlines() if line.strip()]
+        return [(Path(src), name) for src, name in pairs if name.startswith(f"{language}-")]
+    return documents
 
 
 def _licences(names: Sequence[str]) -> Callable[[], list[tuple[Path, str]]]:
@@ -85,6 +95,13 @@ SETS: tuple[QuestionSet, ...] = (
     QuestionSet("common-licenses-heldout", "common-licenses-heldout-qa.jsonl",
                 "10 questions over the same 6, written after the tuning",
                 _licences(SIX_LICENCES)),
+    QuestionSet("multilingual-de", "multilingual-qa.jsonl",
+                "20 questions over 6 German manual pages (dpkg-deb, passwd, sources.list, "
+                "apt-get, adduser, start-stop-daemon), 10 in German and 10 in English",
+                _man_pages("de"), language="de"),
+    QuestionSet("multilingual-fr", "multilingual-qa.jsonl",
+                "20 questions over the same 6 manual pages in French, 10 in French and 10 in "
+                "English", _man_pages("fr"), language="fr"),
     QuestionSet("generated", "qa.jsonl",
                 "69 questions in the documents' words, pages checked, over 8 generated "
                 "documents (contract, amendment, protocols, licences, memo)", generated=True),
@@ -100,6 +117,13 @@ def _gather(documents: list[tuple[Path, str]], folder: Path) -> list[str]:
     for source, name in documents:
         if not source.is_file():
             missing.append(str(source))
+        elif "/man/" in str(source):  # a manual page, rendered as a person reads it
+            rendered = subprocess.run(["man", "--encoding=UTF-8", "-l", str(source)],
+                                      capture_output=True, text=True,
+                                      env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin"})
+            plain = subprocess.run(["col", "-b"], input=rendered.stdout, capture_output=True,
+                                   text=True)
+            (folder / name).write_text(plain.stdout, encoding="utf-8")
         elif source.suffix == ".gz":
             (folder / name).write_bytes(gzip.decompress(source.read_bytes()))
         else:
@@ -116,6 +140,20 @@ def _generated_corpus(work: Path) -> Path:
 
 def _searcher(library: Any, depth: int) -> Callable[[str], list[Any]]:
     return lambda q: list(library.retrieve(q, "set", depth).hits)
+
+
+def _by_question_language(questions_file: Path, score: Any) -> dict[str, Any]:
+    """hit@1 / hit@5 of the questions asked in each language."""
+    langs = {raw["q"]: raw.get("q_lang") for raw in (json.loads(line) for line in
+             questions_file.read_text(encoding="utf-8").splitlines() if line.strip())}
+    out: dict[str, Any] = {}
+    for lang in sorted({langs[o.question.q] for o in score.outcomes}):
+        mine = [o for o in score.outcomes if langs[o.question.q] == lang]
+        out[f"questions_in_{lang}"] = {
+            "questions": len(mine),
+            "hit@1": round(sum(1 for o in mine if o.rank == 1) / len(mine), 4),
+            "hit@5": round(sum(1 for o in mine if o.rank is not None) / len(mine), 4)}
+    return out
 
 
 def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]:
@@ -162,6 +200,11 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 events = list(library.ingest([folder], "set"))
                 failed = [str(e.path) for e in events if e.kind == "failed"]
                 questions = read_questions(questions_file)
+                if qs.language is not None:
+                    languages = [json.loads(line) for line in questions_file.read_text(
+                        encoding="utf-8").splitlines() if line.strip()]
+                    questions = [q for q, raw in zip(questions, languages, strict=True)
+                                 if raw.get("doc_lang") == qs.language]
                 score = evaluate(questions, _searcher(library, DEPTH))
                 quoted = _quotes(library, questions, embedder)
             finally:
@@ -175,6 +218,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 "hit@5": round(score.hit_at(5), 4),
                 "mrr": round(score.mrr(), 4),
                 "misses_at_5": [o.question.q for o in score.outcomes if o.rank is None],
+                **(_by_question_language(questions_file, score) if qs.language else {}),
                 # The quote shown before the answer (rag/quote.py) holds the key phrase.
                 "quote_holds_key": round(sum(quoted) / len(quoted), 4),
                 "quote_misses": [q.q for q, ok in zip(questions, quoted, strict=True) if not ok],
