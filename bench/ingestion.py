@@ -2,10 +2,12 @@
 
 The folder is generated: multi-page PDFs with a real text layer (bench.pdfs), pages of about
 2,500 characters of plausible clinical/legal prose. Enclave's side is the real library built the
-way ``desktop.app.wiring.open_library`` builds it (``Library`` + ``MiniLMEmbedder``), with the
-embedder wrapped by ``RecordingEmbedder`` only to learn exactly which texts it embedded. The raw
-side is a separately loaded ``SentenceTransformer`` from the same bundled folder encoding exactly
-those texts with the same batch size and normalisation: the floor any pipeline pays.
+way ``desktop.app.wiring.open_library`` builds it (``Library`` and the configured embedder,
+``embedding_backend``: torch by default, or ONNX Runtime), with the embedder wrapped by
+``RecordingEmbedder`` only to learn which texts it embedded. The raw side is a separately loaded
+``SentenceTransformer`` (torch) from the same bundled folder encoding every passage and window
+of the folder (what Enclave would embed without its ONNX engine and its once-per-text rule) with
+the same batch size and normalisation.
 Both models are loaded and warmed first (on a one-file folder); runs alternate (ingest, encode,
 encode, ingest, ...), each ingest into a fresh collection. Then the unchanged folder is ingested
 again into each collection, and that time is compared with the first ingest's.
@@ -59,8 +61,22 @@ def _ingest(library: Any, folder: Path, collection: str) -> tuple[float, int, in
     return time.perf_counter() - started, pages, passages, indexed
 
 
+def _all_texts(folder: Path) -> list[str]:
+    """What is embedded for every passage of the folder, each passage and window."""
+    from rag.chunking import chunk_document
+    from rag.loaders import load_document
+    from rag.passage_vectors import embedding_texts
+
+    texts = []
+    for path in sorted(folder.glob("*.pdf")):
+        for passage in chunk_document(load_document(path)):
+            texts += embedding_texts(passage)
+    return texts
+
+
 def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
-                        progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+                        progress: Callable[[str], None] = lambda _m: None,
+                        embedder: Any = None) -> dict[str, Any]:
     from sentence_transformers import SentenceTransformer
 
     from rag.embedder import BATCH_SIZE, MiniLMEmbedder, bundled_model_dir
@@ -69,7 +85,8 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         folder = Path(tmp) / "documents"
         pages = make_folder(folder, files, pages_per_file)
-        recorder = RecordingEmbedder(MiniLMEmbedder().load())
+        inner = embedder if embedder is not None else MiniLMEmbedder().load()
+        recorder = RecordingEmbedder(inner)
         library = Library(Path(tmp) / "index", recorder)
         raw = SentenceTransformer(str(bundled_model_dir()), device="cpu", local_files_only=True)
 
@@ -93,7 +110,7 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
             collection = f"round-{round_no}"
             if round_no % 2:
                 seconds, *counted_now = _ingest(library, folder, collection)
-                texts = texts or list(recorder.texts)  # exactly what Enclave embedded
+                texts = texts or _all_texts(folder)  # every passage and window
                 raw_s.append(encode(texts))
             else:
                 raw_s.append(encode(texts))
@@ -110,7 +127,10 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
     ratios = [r / e for e, r in zip(enclave_s, raw_s, strict=True)]
     return {
         "method": "Library.ingest of a folder of generated PDFs vs SentenceTransformer.encode "
-                  "of exactly the texts it embedded (same batch size), alternating",
+                  "(torch) of every passage and window (same batch size), alternating",
+        "embedder": str(getattr(inner, "name", type(inner).__name__)),
+        "texts_embedded_by_enclave": len(set(recorder.texts)),
+        "texts_encoded_raw": len(texts),
         "documents": documents,
         "pages": pages,
         "passages": passages,
@@ -121,7 +141,7 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
         "enclave_pages_per_second": rounded(pages / enclave_time, 2),
         "raw_pages_per_second": rounded(pages / raw_time, 2),
         "ratio": rounded(median(ratios)),
-        "target_ratio": 0.8,
+        "target_ratio": 3.0,
         "reingest_seconds": rounded(median(reingest_s), 4),
         "reingest_share": rounded(median(reingest_s) / enclave_time),
         "target_reingest_share": 0.05,

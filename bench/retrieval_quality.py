@@ -156,6 +156,18 @@ def _by_question_language(questions_file: Path, score: Any) -> dict[str, Any]:
     return out
 
 
+def _embedder(backend: str) -> Any:
+    """The bundled model on ``backend`` (what the setting embedding_backend chooses)."""
+    from rag.embedder import MiniLMEmbedder
+
+    if backend == "torch":
+        return MiniLMEmbedder().load()
+    from rag.onnx_embedder import OnnxEmbedder, exported_model
+
+    cache = Path(tempfile.gettempdir()) / "enclave-retrieval-embedder"
+    return OnnxEmbedder(exported_model(cache, "int8" if backend == "onnx-int8" else "fp32"))
+
+
 def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]:
     """For each question, whether the quote picked from its top passages holds its key."""
     from rag.evaluation import DEPTH, quote_answers
@@ -169,14 +181,13 @@ def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]
     return found
 
 
-def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
-            ) -> dict[str, Any]:
-    from rag.embedder import MiniLMEmbedder
+def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print,
+            backend: str = "torch") -> dict[str, Any]:
     from rag.evaluation import DEPTH, evaluate, read_questions
     from rag.library import Library
     from rag.scoring import DEFAULT_SCORING
 
-    embedder = MiniLMEmbedder().load()
+    embedder = _embedder(backend)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="enclave-retrieval-") as tmp:
         work = Path(tmp)
@@ -230,6 +241,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.retrieval_quality",
         "scoring": DEFAULT_SCORING.to_json(),
+        "embedding_backend": backend,
         "sets": results,
     }
 
@@ -239,12 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 description="Score retrieval on every question set.")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--sets", nargs="*", choices=[s.name for s in SETS], default=None)
+    p.add_argument("--embedder", choices=("torch", "onnx", "onnx-int8"), default="torch",
+                   help="the embedding engine to measure (default: torch, the reference)")
     args = p.parse_args(argv)
     from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
     chosen = [s for s in SETS if args.sets is None or s.name in args.sets]
-    result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True))
+    result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True), args.embedder)
     if args.out.is_file() and args.sets is not None:
         # Scoring some sets keeps the others' last figures.
         previous = json.loads(args.out.read_text(encoding="utf-8")).get("sets", {})

@@ -61,6 +61,7 @@ def run_benchmarks(settings: Settings, profile: Profile,
     from bench.ingestion import benchmark_ingestion
     from bench.search import benchmark_search
     from bench.startup import measure_memory, measure_startup
+    from desktop.app.wiring import bundled_embedder
 
     settings = bench_settings(settings)
     result: dict[str, Any] = {"profile": profile.name, "environment": _environment(settings)}
@@ -71,7 +72,8 @@ def run_benchmarks(settings: Settings, profile: Profile,
             passage_chars=profile.rag_passage_chars, progress=progress),
         "ingestion": lambda: benchmark_ingestion(
             files=profile.ingest_files, pages_per_file=profile.ingest_pages_per_file,
-            rounds=profile.ingest_rounds, progress=progress),
+            rounds=profile.ingest_rounds, progress=progress,
+            embedder=bundled_embedder(settings)),
         "search": lambda: benchmark_search(sizes=profile.search_sizes,
                                            repeats=profile.search_repeats, progress=progress),
         "cpu_variants": lambda: benchmark_cpu_variants(

@@ -79,6 +79,8 @@ class Library:
     def __init__(self, index_dir: Path, embedder: Embedder) -> None:
         self._index_dir = index_dir
         self._embedder = embedder
+        # Documents indexed in another vector space (rag/onnx_embedder.py) are indexed again.
+        self._space = getattr(embedder, "vector_space", "minilm")
         self._lock = threading.RLock()
         index_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False)
@@ -94,6 +96,11 @@ class Library:
         self._keyword_thread: ThreadPoolExecutor | None = None
         self._keyword_reader: sqlite3.Connection | None = None
         self._keyword_index: KeywordIndex | None = None  # on that connection
+
+    @property
+    def _version(self) -> int:
+        """The version documents must have been indexed with: the code's and the vectors'."""
+        return INDEX_VERSION * 100 + (1 if self._space == "minilm-int8" else 0)
 
     @property
     def embedder(self) -> Embedder:
@@ -336,7 +343,7 @@ class Library:
             info = None
         with self._lock:
             previous = self._catalog.document_at(target, key)
-        current = previous is not None and previous.index_version == INDEX_VERSION
+        current = previous is not None and previous.index_version == self._version
         if (info is not None and previous is not None and current
                 and previous.state == "complete"
                 and previous.size == info.st_size and previous.mtime_ns == info.st_mtime_ns):
@@ -351,7 +358,7 @@ class Library:
                     return IngestEvent("unchanged", 0, 0, path)
                 twin = self._catalog.document_with_sha(target, sha)
             if (twin is not None and twin.path != key and Path(twin.path).exists()
-                    and twin.index_version == INDEX_VERSION):
+                    and twin.index_version == self._version):
                 return IngestEvent("unchanged", 0, 0, path,
                                    f"same content as {twin.path}, already indexed")
             document = load_document(path)
@@ -368,7 +375,7 @@ class Library:
         pages = len(document.pages)
         row = DocumentRow(target.id, key, document.sha256, info.st_size, info.st_mtime_ns,
                           document.title, pages, len(passages), "pending", now_iso(),
-                          INDEX_VERSION)
+                          self._version)
         return _Parsed(path, row, passages, previous, copies=copies)
 
     def _write(self, target: Collection, batch: list[_Parsed],

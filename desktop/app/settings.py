@@ -41,6 +41,7 @@ class Settings:
     top_k: int = default("top_k")
     collection: str = default("collection")
     question_logging: str = default("question_logging")  # full | hashed | off (audit log)
+    embedding_backend: str = default("embedding_backend")  # onnx-int8 | onnx | torch
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
 
     @property

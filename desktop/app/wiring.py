@@ -7,6 +7,7 @@ import, so the window can appear before any of them loads.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from models.engine_selftest import EngineCheck, SelfTestOptions, checked_engine
 from models.errors import ModelError
 from models.llama_runtime import LlamaChatModel, LoadOptions, check_model_file
 from models.model_thread import ModelThread
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from desktop.app.application import Application
@@ -77,10 +80,23 @@ def open_audit_log(settings: Settings) -> AuditLog:
                     question_logging=settings.question_logging)
 
 
-def bundled_embedder() -> Embedder:
+def bundled_embedder(settings: Settings) -> Embedder:
+    """The bundled all-MiniLM-L6-v2 on the configured engine: ONNX Runtime (the ONNX file made
+    once from the bundled weights, under the data directory) or torch. When ONNX cannot be
+    used here, torch, with the reason in the log."""
     from rag.embedder import MiniLMEmbedder
 
-    return MiniLMEmbedder()
+    if settings.embedding_backend == "torch":
+        return MiniLMEmbedder()
+    from rag.onnx_embedder import OnnxEmbedder, Precision, exported_model
+
+    precision: Precision = "int8" if settings.embedding_backend == "onnx-int8" else "fp32"
+    try:
+        return OnnxEmbedder(exported_model(settings.home / "cache" / "embedder", precision),
+                            threads=settings.threads)
+    except Exception as exc:  # any failure here leaves the torch path, which always works
+        log.warning("the ONNX embedder could not be used (%s); using torch", exc)
+        return MiniLMEmbedder()
 
 
 def open_library(settings: Settings, embedder: Embedder | None = None) -> Library:
@@ -88,7 +104,7 @@ def open_library(settings: Settings, embedder: Embedder | None = None) -> Librar
     and is kept for the library's life (one load per library)."""
     from rag.library import Library
 
-    return Library(settings.index_dir, embedder or bundled_embedder())
+    return Library(settings.index_dir, embedder or bundled_embedder(settings))
 
 
 def open_assistant(settings: Settings, library: Any) -> Assistant:

@@ -20,5 +20,6 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "top_k": int,
     "collection": str,
     "question_logging": str,
+    "embedding_backend": str,
     "allowed_hosts": list,
 }

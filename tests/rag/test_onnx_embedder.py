@@ -1,0 +1,48 @@
+"""The embedder on ONNX Runtime, made from the bundled weights: the same vectors as torch at
+full precision, close ones at int8, made once and remade when the cached file was changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.embedder import MiniLMEmbedder
+from rag.onnx_embedder import OnnxEmbedder, exported_model
+
+pytestmark = pytest.mark.slow
+
+TEXTS = ["The tenant may end this lease by giving three months' notice in writing.",
+         "Amoxicillin 500 mg three times a day for five days.",
+         "How much notice must the tenant give?", "x"]
+
+
+def cosines(a: list[list[float]], b: list[list[float]]) -> list[float]:
+    return [sum(x * y for x, y in zip(u, v, strict=True)) for u, v in zip(a, b, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embedder-cache")
+
+
+def test_full_precision_gives_torchs_vectors_and_int8_close_ones(
+        cache: Path, embedder: MiniLMEmbedder) -> None:
+    reference = embedder.embed(TEXTS)
+    fp32 = OnnxEmbedder(exported_model(cache, "fp32"))
+    assert min(cosines(fp32.embed(TEXTS), reference)) > 0.9999
+    int8 = OnnxEmbedder(exported_model(cache, "int8"))
+    assert min(cosines(int8.embed(TEXTS), reference)) > 0.9
+    assert int8.vector_space == "minilm-int8" and fp32.vector_space == "minilm"
+    assert int8.embed([]) == []
+
+
+def test_the_file_is_made_once_and_made_again_when_it_was_changed(cache: Path) -> None:
+    first = exported_model(cache, "int8")
+    made_at = first.path.stat().st_mtime_ns
+    assert exported_model(cache, "int8").path.stat().st_mtime_ns == made_at, "reused"
+    with first.path.open("r+b") as f:
+        f.seek(1000)
+        f.write(b"tampered")
+    again = exported_model(cache, "int8")
+    assert again.sha256 == first.sha256, "a changed file is never trusted: it is made again"
