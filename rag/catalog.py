@@ -140,7 +140,15 @@ class Catalog:
         existing = self.find_collection(name)
         if existing:
             return existing
-        collection = Collection(storage_id(name), name)
+        # The storage id comes from the name; a renamed collection keeps the id of its old
+        # name, so a new collection of that old name gets the next free one.
+        base = storage_id(name)
+        candidate, n = base, 1
+        while self._db.execute("SELECT 1 FROM collections WHERE id = ?",
+                               (candidate,)).fetchone() is not None:
+            n += 1
+            candidate = f"{base[:60]}-{n}"
+        collection = Collection(candidate, name)
         self._db.execute("INSERT INTO collections (id, name, created_at) VALUES (?, ?, ?)",
                          (collection.id, collection.name, now_iso()))
         self._db.commit()

@@ -60,3 +60,11 @@ class DocumentLoader(Protocol):
     def load(self, path: Path) -> LoadedDocument: ...
 
     def parse(self, path: Path, data: bytes, fmt: str) -> LoadedDocument: ...
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that can always be printed and stored: bytes that are not UTF-8 (a
+    name from an old Windows share) shown as escapes (\\xe9) instead of failing."""
+    import os
+
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

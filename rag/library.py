@@ -306,6 +306,13 @@ class Library:
                 done += 1
                 yield IngestEvent("skipped", done, total, candidate.path, candidate.skip_reason)
                 continue
+            if not _printable_name(candidate.path):
+                done += 1
+                yield IngestEvent("failed", done, total, candidate.path,
+                                  "its name is not valid text (bytes from another character "
+                                  "set, as in folders from old Windows shares or zip files): "
+                                  "rename the file, then add it again")
+                continue
             outcome = self._examine(target, candidate.path)
             if isinstance(outcome, IngestEvent):
                 done += 1
@@ -436,6 +443,15 @@ class Library:
                 if not os.path.lexists(path):
                     self.forget(Path(path), target.name)
                     yield Path(path)
+
+
+def _printable_name(path: Path) -> bool:
+    """Whether the path is text (it can be stored, shown and searched for)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sha256_file(path: Path) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from desktop.app.audit_events import AuditSink, DocumentsIngested
 from models.chat_model import Cancel
+from rag.documents import display_path
 from rag.services import IngestEvent, LibraryService
 
 
@@ -47,8 +48,8 @@ class IngestService:
         finally:
             self._audit.record_event(DocumentsIngested(
                 collection=collection,
-                indexed=[str(e.path) for e in tally.indexed],
+                indexed=[display_path(e.path) for e in tally.indexed if e.path],
                 unchanged=len(tally.unchanged), skipped=len(tally.skipped),
-                failed=[str(e.path) for e in tally.failed],
+                failed=[display_path(e.path) for e in tally.failed if e.path],
                 complete=finished and not (cancel is not None and cancel.is_set()),
                 interface=interface))

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from desktop.app.application import Application
 from desktop.cli.library_cli import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, fail, library_command
+from rag.documents import display_path
 from rag.services import IngestEvent
 
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, app: Application) -> int:
 
 
 def _record(event: IngestEvent, result: dict[str, list[dict[str, Any]]]) -> str:
-    path = str(event.path)
+    path = display_path(event.path) if event.path is not None else ""
     if event.kind in ("indexed", "unchanged"):
         result["indexed"].append({"path": path, "status": event.kind, "pages": event.pages,
                                   "passages": event.passages,
@@ -94,7 +95,7 @@ class _Progress:
         if event.total <= 0:
             return
         filled = int(self.WIDTH * event.done / event.total)
-        name = event.path.name if event.path else ""
+        name = display_path(event.path.name) if event.path else ""
         self._out.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
                         f"{event.done}/{event.total} {name[:40]:40}")
         self._out.flush()

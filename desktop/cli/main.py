@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -62,6 +64,9 @@ def main(argv: Sequence[str] | None = None,
     default; tests pass honest stand-ins)."""
     # First thing, before any library that could read these variables is imported.
     force_offline_environment()
+    # Every file Enclave writes (indexes, conversations, the audit log) is its user's alone,
+    # whatever umask the session inherited.
+    os.umask(0o077)
     from desktop.egress import guard as egress_guard
 
     egress_guard.install()
@@ -78,6 +83,7 @@ def main(argv: Sequence[str] | None = None,
     app = None
     try:
         settings = load_settings()
+        _warn_if_home_is_open(settings.home)
         if build is None:
             from desktop.app.wiring import build_application
 
@@ -103,6 +109,18 @@ def main(argv: Sequence[str] | None = None,
     finally:
         if app is not None:
             app.close()
+
+
+def _warn_if_home_is_open(home: Path) -> None:
+    """Documents' text and people's questions live there: say so when others can read it."""
+    try:
+        mode = home.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & 0o077:
+        print(f"enclave: warning: {home} can be opened by other users of this computer "
+              f"({stat.filemode(mode)}); make it private with: chmod 700 '{home}'",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

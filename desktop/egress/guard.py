@@ -59,9 +59,12 @@ class EgressGuard:
         if host in ("", *_LOOPBACK_NAMES) or host in self.allowed_hosts:
             return True
         try:
-            return ipaddress.ip_address(host.split("%")[0]).is_loopback
+            address = ipaddress.ip_address(host.split("%")[0])
         except ValueError:
             return False
+        # ::ffff:127.0.0.1 is the IPv4 loopback written as IPv6 (a dual-stack socket's view).
+        mapped = getattr(address, "ipv4_mapped", None)
+        return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
     def check(self, event: str, args: tuple[Any, ...]) -> None:
         target = _target_of(event, args)

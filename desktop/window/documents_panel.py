@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop.app.application import Application
 from desktop.window.background import BackgroundTasks, IngestThread
+from rag.documents import display_path
 from rag.services import CollectionInfo, DocumentInfo, IngestEvent
 
 MODEL_ONLY = "No documents (model only)"
@@ -397,7 +398,7 @@ class DocumentsPanel(QWidget):
             self._add_row(event)
 
     def _add_row(self, event: IngestEvent) -> None:
-        name = event.path.name if event.path is not None else ""
+        name = display_path(event.path.name) if event.path is not None else ""
         if event.kind == "indexed":
             outcome = f"indexed, {plural(event.passages, 'passage')}"
         elif event.kind == "unchanged":
@@ -409,7 +410,7 @@ class DocumentsPanel(QWidget):
         text = f"{_ROW_MARK[event.kind]}  {name}\n{outcome}"
         item = QListWidgetItem(text)
         item.setData(Qt.ItemDataRole.UserRole, event.kind)
-        item.setToolTip(str(event.path))
+        item.setToolTip(display_path(event.path) if event.path is not None else "")
         if event.kind == "failed":
             item.setForeground(QColor(self._failed_color))
         self.activity.addItem(item)

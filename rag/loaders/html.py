@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag.documents import LoadedDocument, Page, UnreadableDocument
 from rag.loaders.reading import read_file_bytes, sha256_of
-from rag.loaders.text import text_from_bytes
+from rag.loaders.text import decoded_text
 from rag.text_cleaning import clean_text
 
 _SKIPPED = frozenset({"script", "style", "nav", "noscript", "template", "svg", "iframe",
@@ -179,7 +179,7 @@ class HtmlLoader:
 
     def parse(self, path: Path, data: bytes, fmt: str = "html") -> LoadedDocument:
         declared = _declared_charset(data)
-        markup = text_from_bytes(path, data, declared)
+        markup = decoded_text(path, data, declared)
         extractor = _TextExtractor()
         try:
             extractor.feed(markup)

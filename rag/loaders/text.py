@@ -20,6 +20,12 @@ def text_from_bytes(path: Path, data: bytes, declared_encoding: str | None = Non
     return clean_text(_decoded(path, data, declared_encoding))
 
 
+def decoded_text(path: Path, data: bytes, declared_encoding: str | None = None) -> str:
+    """Decoded, not cleaned: for markup, which is cleaned once its text is extracted (cleaning
+    minified HTML first would delete whole tables as 'runs without spaces')."""
+    return _decoded(path, data, declared_encoding)
+
+
 def _decoded(path: Path, data: bytes, declared_encoding: str | None = None) -> str:
     text, _encoding = decode_text(data, declared_encoding)
     if unreadable_fraction(text[:200_000]) > _MAX_UNREADABLE:

@@ -69,3 +69,10 @@ def test_rearming_with_the_settings_allows_on_prem_hosts_and_logs_to_the_audit_l
     assert [(e["kind"], e["data"]["target"]) for e in entries] == \
         [("egress_blocked", "lookup of 'telemetry.example.org'")]
     assert armed.blocked_count == counted_before + 1
+
+
+def test_ipv4_loopback_written_as_ipv6_is_loopback_and_other_mapped_addresses_are_not() -> None:
+    guard = egress_guard.current()
+    assert guard is not None
+    assert guard.is_allowed("::ffff:127.0.0.1") and guard.is_allowed("[::ffff:127.0.0.2]")
+    assert not guard.is_allowed("::ffff:192.0.2.1")
