@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from models.chat_model import ChatMessage
 from rag.catalog import CollectionError
-from rag.followup import retrieval_query
+from rag.followup import retrieval_query, search_follow_up
 from rag.library import Library
 from rag.prompting import cited_numbers, system_message, user_message
 from rag.quote import pick_quote
@@ -68,7 +68,8 @@ class Assistant:
         query = retrieval_query(question, history, lambda text, step:
                                 self._library.neighbour_version(name, text, step))
         try:
-            found = self._library.retrieve(query, name, self._options.top_k)
+            found = search_follow_up(lambda text, k: self._library.retrieve(text, name, k),
+                                     question, query, self._options.top_k)
         except CollectionError:  # a collection with nothing in it yet: nothing can be found
             return PreparedQuestion([], [], refused=True, refusal=self.empty_collection(name))
         hits = found.hits

@@ -64,6 +64,11 @@ class MiniLMEmbedder:
                     f"The embedding model in {folder} cannot be loaded ({exc}).") from exc
         return self
 
+    def transformer(self) -> tuple[Any, Any]:
+        """The loaded network and its tokenizer, for rag/onnx_embedder.py to export."""
+        model = self.load()._model
+        return model[0].auto_model, model.tokenizer
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rag.embedder import DIMENSION, EmbedderUnavailable, bundled_model_dir
+from rag.embedder import DIMENSION, EmbedderUnavailable, MiniLMEmbedder, bundled_model_dir
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,10 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    # The same local load as the torch embedder's: an absolute folder, never a hub ID.
+    model, tokenizer = MiniLMEmbedder(model_dir).transformer()
+    model = model.eval()
 
     class Encoder(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
