@@ -4,6 +4,9 @@
 (None: the model alone) and where it came from. ``answer``: how that question ended: refused
 (nothing relevant, so the model was not asked), answered by the model alone, or answered from
 passages, with the passages the answer cites (``sources``) and how many it was given.
+``api_request``: a request to the local API (desktop/api/), answered or refused (a wrong or
+missing token is 401), with the program's address; its questions are ``question`` and
+``answer`` entries like the window's, with interface "api".
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ class DocumentsIngested:
     failed: list[str] = field(default_factory=list)  # paths that could not be read
     complete: bool = True  # False: cancelled or stopped before the last file
     interface: str = "cli"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    kind: ClassVar[str] = "api_request"
+    endpoint: str  # "POST /v1/chat/completions"
+    status: int  # the HTTP status answered
+    client: str  # the calling program's address, "127.0.0.1:51234"
+    reason: str = ""  # why it was refused, in a sentence
 
     def data(self) -> dict[str, Any]:
         return asdict(self)

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 if TYPE_CHECKING:
     from desktop.app.audit_events import AuditEvent
 
-KINDS = ("ingest", "question", "answer", "export", "egress_blocked", "settings_change")
+KINDS = ("ingest", "question", "answer", "export", "egress_blocked", "settings_change",
+         "api_request")
 QUESTION_LOGGING = ("full", "hashed", "off")
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 # Data keys that carry what a person typed; logged per ``question_logging``.

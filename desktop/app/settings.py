@@ -42,6 +42,7 @@ class Settings:
     collection: str = default("collection")
     question_logging: str = default("question_logging")  # full | hashed | off (audit log)
     embedding_backend: str = default("embedding_backend")  # onnx-int8 | onnx | torch
+    api_port: int = default("api_port")  # enclave serve, on 127.0.0.1
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
 
     @property

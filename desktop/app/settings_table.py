@@ -106,6 +106,10 @@ SETTINGS: tuple[Setting, ...] = (
                  "with int8 weights (1.1-1.3x faster ingestion here, vectors within a few "
                  "hundredths), or ONNX Runtime at full precision (torch's vectors). Changing to "
                  "or from int8 indexes documents again on their next ingest."),
+    Setting("api_port", int, 4747, minimum=1024, maximum=65535, label="Local API port",
+            help="The port of Enclave's OpenAI-compatible API for other programs on this "
+                 "computer (enclave serve, or Local API in the window); it listens on "
+                 "127.0.0.1 only."),
     Setting("allowed_hosts", list, (), label="Allowed hosts",
             help="On-prem hosts Enclave may connect to besides this computer (host or "
                  "host:port)."),

@@ -27,9 +27,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The commands, in the order ``enclave --help`` lists them: (name, module). The names are what
 # a command registers; ``command_names`` gives them to whoever needs the list (verify-egress).
 COMMAND_MODULES = ("ask", "ingest", "search", "collections_cmd", "eval_cmd", "models_cmd",
-                   "doctor_cmd", "verify_egress_cmd", "audit_cmd", "bench_cmd")
+                   "doctor_cmd", "verify_egress_cmd", "audit_cmd", "bench_cmd", "serve_cmd")
 COMMAND_NAMES = ("ask", "ingest", "search", "collections", "forget", "eval", "models", "doctor",
-                 "verify-egress", "audit", "bench")
+                 "verify-egress", "audit", "bench", "serve")
 TOP_LEVEL_OPTIONS = ("--help",)
 
 

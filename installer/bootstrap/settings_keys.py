@@ -21,5 +21,6 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "collection": str,
     "question_logging": str,
     "embedding_backend": str,
+    "api_port": int,
     "allowed_hosts": list,
 }

@@ -99,6 +99,11 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
         _command_step(commands, "ask", "ask the default model alone",
                       ["ask", SAMPLE_QUESTION, "--no-rag", "--max-tokens", tokens, "--json"],
                       name="ask (--no-rag)", needs_model=model),
+        _command_step(commands, "serve", "serve the API on loopback and answer one request "
+                      "through it",
+                      ["serve", "--port", "0", "--answer-once", SAMPLE_QUESTION,
+                       "--max-tokens", tokens], name="serve (one API request)",
+                      needs_model=model),
         _window_paint_step(commands),
         Step("window", "open the desktop window offscreen and leave it open (its background "
              "loading runs), then close it", enclave_argv(),
