@@ -48,9 +48,9 @@ def run(args: argparse.Namespace, app: Application) -> int:
     server = ApiServer(ApiService(app, model, token, queue), args.host, port)
     try:
         if args.answer_once is not None:
-            print(json.dumps(_answer_once(server, token, args.answer_once, args.max_tokens),
-                             ensure_ascii=False))
-            return EXIT_OK
+            result = _answer_once(server, token, args.answer_once, args.max_tokens)
+            print(json.dumps(result, ensure_ascii=False))
+            return EXIT_OK if result["status"] == 200 else EXIT_FAILED
         print(f"Enclave API on {server.address} (OpenAI-compatible; model "
               f"{server.service.model_id}).\nToken: in {token_path(app.settings.home)} "
               "(send it as 'Authorization: Bearer <token>'). Ctrl+C stops.", flush=True)

@@ -63,7 +63,9 @@ def test_verify_egress_passes_on_this_install_even_when_the_shell_asks_for_the_h
     # every workflow step either ran clean or says plainly that this build lacks it
     steps = [s for s in report["steps"] if s["kind"] == "workflow"]
     assert {s["name"] for s in steps} >= {"ingest", "search", "ask (documents)",
-                                          "ask (--no-rag)", "window"}
+                                          "ask (--no-rag)", "serve (one API request)", "window"}
+    served = next(s for s in steps if s["name"] == "serve (one API request)")
+    assert served["status"].startswith("ran"), served
     for step in steps:
         assert step["status"].startswith("ran") or step["status"] == "not available", step
         assert step.get("non_loopback_attempts", []) == []
