@@ -82,13 +82,17 @@ class ThreadChatModel:
     through it, and the model itself is only touched on its own thread.
 
     The thread starts on the first call that needs the model, so a question that is refused
-    before generation never loads it."""
+    before generation never loads it. A ``borrowed`` one uses whichever thread ``start`` gives
+    at each call (the window's, which a reload replaces) and never closes it."""
 
-    def __init__(self, start: Callable[[], ModelThread[Any]]) -> None:
+    def __init__(self, start: Callable[[], ModelThread[Any]], borrowed: bool = False) -> None:
         self._start = start
+        self._borrowed = borrowed
         self._thread: ModelThread[Any] | None = None
 
     def _model_thread(self) -> ModelThread[Any]:
+        if self._borrowed:
+            return self._start()
         if self._thread is None:
             self._thread = self._start()
         return self._thread
@@ -113,7 +117,7 @@ class ThreadChatModel:
                                 cancel)
 
     def close(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None and not self._borrowed:
             self._thread.close()
             self._thread = None
 

@@ -44,6 +44,7 @@ from desktop.window.background import BackgroundTasks
 from desktop.window.banner import Banner
 from desktop.window.composer import Composer
 from desktop.window.documents_panel import DocumentsPanel, dropped_paths
+from desktop.window.local_api import LocalApi, LocalApiDialog
 from desktop.window.model_worker import ModelStatus, ModelWorker
 from desktop.window.pdf_export import write_pdf
 from desktop.window.settings_dialog import SettingsDialog
@@ -154,6 +155,13 @@ class MainWindow(QMainWindow):
 
         self.status = EnclaveStatusBar(guard, self.settings.models_dir, self.settings.model_path)
         self.setStatusBar(self.status)
+        self.local_api = LocalApi(self.app, self.model)
+        self.api_label = QLabel("")
+        self.api_label.setObjectName("muted")
+        self.api_label.setToolTip("Enclave's local API is on: programs on this computer with "
+                                  "the token can ask questions (File ▸ Local API…)")
+        self.api_label.setVisible(False)
+        self.status.addPermanentWidget(self.api_label)
         self._menus()
 
     def _menus(self) -> None:
@@ -165,6 +173,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export as &PDF…", None, lambda: self._ask_export("pdf"))
         file_menu.addSeparator()
         self._action(file_menu, "&Settings…", QKeySequence("Ctrl+,"), self.open_settings)
+        self._action(file_menu, "Local &API…", None, self.open_local_api)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         stop = QAction("Stop answering", self)
@@ -485,6 +494,18 @@ class MainWindow(QMainWindow):
         if dialog.exec() and dialog.changes():
             self.apply_settings(**dialog.changes())
 
+    def open_local_api(self) -> None:
+        dialog = LocalApiDialog(self.local_api, self.settings.api_port, self)
+        dialog.exec()
+        self._after_local_api(dialog.port.value())
+
+    def _after_local_api(self, port: int) -> None:
+        address = self.local_api.address
+        self.api_label.setText(f"API on {address.removeprefix('http://')}" if address else "")
+        self.api_label.setVisible(address is not None)
+        if address is not None and port != self.settings.api_port:
+            self.apply_settings(api_port=port)
+
     def apply_settings(self, **changes: Any) -> None:
         try:
             new = save_settings(self.settings, **changes)
@@ -527,6 +548,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.status.detach()
+        self.local_api.stop()
         self.model.stop()
         self.documents.shutdown()
         self.model.shutdown()

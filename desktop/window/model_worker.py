@@ -30,7 +30,7 @@ from desktop.app.ask_service import (
 from desktop.app.conversations import ConversationStoreError
 from desktop.app.settings import Settings, SettingsError
 from models.errors import ModelError
-from models.model_thread import ModelThread
+from models.model_thread import ModelThread, ThreadChatModel
 from models.registry import describe
 from rag.catalog import CollectionError
 from rag.documents import UnreadableDocument
@@ -133,6 +133,16 @@ class ModelWorker(QObject):
         self._closers.clear()
 
     # -- answering -----------------------------------------------------------------------------
+    def shared_model(self) -> ThreadChatModel:
+        """The window's model for another caller (the local API): its questions join the same
+        queue on the same thread, after whatever the window is answering."""
+        def current() -> ModelThread[Any]:
+            if self._thread is None:
+                raise ModelError("The model is not loaded. Choose a model file in Settings.")
+            return self._thread
+
+        return ThreadChatModel(current, borrowed=True)
+
     def ask(self, request: AskRequest) -> int:
         if self._thread is None:
             raise ModelError("The model is not loaded. Choose a model file in Settings.")
