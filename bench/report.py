@@ -63,6 +63,15 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         if "chosen_vs_fastest" in v:
             lines.append(f"  chosen / fastest {v['chosen_vs_fastest']}; chosen / haswell "
                          f"(fixed AVX2 baseline) {v.get('chosen_vs_avx2_baseline', 'n/a')}")
+    a = result.get("api", {})
+    if a and "error" not in a:
+        ask, api = a["enclave_ask"], a["api"]
+        lines.append(f"Local API (streamed, OpenAI client) against enclave ask, model alone, "
+                     f"{a['max_tokens']} tokens:")
+        lines.append(f"  time to first token {api['time_to_first_token_s']} s vs "
+                     f"{ask['time_to_first_token_s']} s ({a['ttft_overhead_ms']:+} ms); decode "
+                     f"{api['decode_tokens_per_second']} vs {ask['decode_tokens_per_second']} "
+                     f"tok/s (ratio {a['decode_ratio']})")
     u = result.get("startup", {})
     if "error" not in u:
         if u.get("available"):

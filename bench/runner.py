@@ -56,6 +56,7 @@ def _chosen_variant(settings: Settings) -> str | None:
 
 def run_benchmarks(settings: Settings, profile: Profile,
                    progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    from bench.api import benchmark_api
     from bench.cpu_variants import benchmark_cpu_variants
     from bench.generation import benchmark_generation
     from bench.ingestion import benchmark_ingestion
@@ -80,6 +81,8 @@ def run_benchmarks(settings: Settings, profile: Profile,
             settings.model_path, _chosen_variant(settings), tokens=profile.variant_tokens,
             repeats=profile.variant_repeats, which=profile.variants, threads=settings.threads,
             progress=progress),
+        "api": lambda: benchmark_api(settings, rounds=profile.api_rounds,
+                                     max_tokens=profile.api_tokens, progress=progress),
         "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
         "memory": lambda: measure_memory(settings.model_path),
     }

@@ -31,6 +31,9 @@ FIGURES = {
     "ingestion": ["documents", "pages", "passages", "enclave_pages_per_second",
                   "raw_pages_per_second", "ratio", "reingest_seconds", "reingest_share"],
     "startup": ["window_painted_s", "launch_to_exit_s"],
+    "api": ["ttft_overhead_ms", "decode_ratio"],
+    "api.api": ["time_to_first_token_s", "decode_tokens_per_second", "total_seconds"],
+    "api.enclave_ask": ["time_to_first_token_s", "decode_tokens_per_second", "total_seconds"],
     "memory": ["baseline_mib", "model_loaded_mib", "model_and_library_mib"],
 }
 SEARCH_FIGURES = ["passages", "p50_ms", "p95_ms", "embedding_p50_ms", "index_p50_ms",
@@ -113,7 +116,8 @@ def test_the_summary_names_every_section(tiny_run: tuple[dict[str, Any], Path, P
     text = "\n".join(runner.summary_lines(tiny_run[0]))
     for words in ("decode ratio, token-interleaved", "decode, whole runs", "time to first token",
                   "prompt processing", "pages/s", "re-ingest", "passages:",
-                  "Start-up: window painted", "Memory (RSS)", "llama.cpp CPU variants"):
+                  "Start-up: window painted", "Memory (RSS)", "llama.cpp CPU variants",
+                  "Local API (streamed"):
         assert words in text
 
 
