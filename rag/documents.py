@@ -18,8 +18,11 @@ class LoadedDocument:
     path: Path  # absolute
     title: str
     pages: list[Page]
-    format: str  # "pdf", "docx", "txt", "md", "html"
+    format: str  # "pdf", "docx", "txt", "md", "html", "image"
     sha256: str  # of the file's bytes: the document's identity in the index
+    # Pages with no text layer (page numbers), to be read by OCR (rag/ocr.py): their text is
+    # empty until then. An image file is all scanned pages.
+    scanned: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,9 +25,11 @@ from models.chat_model import Cancel
 from rag.catalog import Catalog, Collection, CollectionError, DocumentRow, now_iso
 from rag.discovery import discover
 from rag.document_names import DocumentName, DocumentNames
-from rag.documents import Passage, UnreadableDocument
+from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
+from rag.loaders.reading import read_file_bytes
+from rag.ocr import INSTALL_HINT, OcrError, PageReader, image_frames, pdf_page_image
 from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit, VectorStore
 from rag.retrieve import (
@@ -62,6 +65,9 @@ INDEX_VERSION = 4
 __all__ = ["CollectionError", "Library"]
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class _Parsed:
     path: Path
@@ -70,15 +76,31 @@ class _Parsed:
     previous: DocumentRow | None
     embeddings: list[list[list[float]]] = field(default_factory=list)  # per passage
     copies: dict[int, Copies] = field(default_factory=dict)  # by ordinal: repeated text
+    note: str = ""  # for the person: "12 pages read by OCR, 2 unreadable"
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    document: LoadedDocument
+    size: int
+    mtime_ns: int
+    previous: DocumentRow | None
+    note: str = ""
 
 
 class Library:
     """Implements rag.services.LibraryService. Safe to share between a worker and the UI thread:
     each storage operation runs under one lock; an ingest releases it between steps."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder, ocr: PageReader | None = None,
+                 no_ocr_reason: str = INSTALL_HINT) -> None:
         self._index_dir = index_dir
         self._embedder = embedder
+        # Scanned pages and images are read by ``ocr`` (rag/ocr.py); without it they are
+        # reported with ``no_ocr_reason`` (what to install).
+        self._ocr = ocr
+        self._no_ocr_reason = no_ocr_reason
         # Documents indexed in another vector space (rag/onnx_embedder.py) are indexed again.
         self._space = getattr(embedder, "vector_space", "minilm")
         self._lock = threading.RLock()
@@ -313,7 +335,11 @@ class Library:
                                   "set, as in folders from old Windows shares or zip files): "
                                   "rename the file, then add it again")
                 continue
-            outcome = self._examine(target, candidate.path)
+            examined = self._examine(target, candidate.path)
+            if isinstance(examined, _Loaded) and examined.document.scanned:
+                examined = yield from self._read_scans(examined, done, total, cancel)
+            outcome = self._prepare(target, examined) if isinstance(examined, _Loaded) \
+                else examined
             if isinstance(outcome, IngestEvent):
                 done += 1
                 yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
@@ -338,9 +364,8 @@ class Library:
                                   "no longer in the folder, so it was forgotten")
         yield IngestEvent("finished", done, total, detail="cancelled" if cancelled else "")
 
-    def _examine(self, target: Collection, path: Path) -> _Parsed | IngestEvent:
-        """Decide what a file needs: nothing (unchanged), or its parsed passages."""
-        from rag.chunking import chunk_document
+    def _examine(self, target: Collection, path: Path) -> _Loaded | IngestEvent:
+        """Decide what a file needs: nothing (unchanged), or reading (the loaded document)."""
         from rag.loaders import load_document
 
         key = str(path)
@@ -369,7 +394,6 @@ class Library:
                 return IngestEvent("unchanged", 0, 0, path,
                                    f"same content as {twin.path}, already indexed")
             document = load_document(path)
-            passages, copies = collapse(chunk_document(document))
         except UnreadableDocument as exc:
             return IngestEvent("failed", 0, 0, path, exc.reason)
         except OSError as exc:
@@ -377,13 +401,75 @@ class Library:
         except Exception as exc:  # one bad file never stops the batch
             return IngestEvent("failed", 0, 0, path,
                                f"could not be read ({type(exc).__name__})")
+        return _Loaded(path, document, info.st_size, info.st_mtime_ns, previous)
+
+    def _read_scans(self, loaded: _Loaded, done: int, total: int, cancel: Cancel | None
+                    ) -> Generator[IngestEvent, None, _Loaded | IngestEvent]:
+        """The scanned pages read by OCR, one at a time (a "reading" event before each, and
+        a cancel checked between them); without an engine, what to install."""
+        document = loaded.document
+        scanned = document.scanned
+        has_text = any(p.text.strip() for p in document.pages)
+        if self._ocr is None:
+            if not has_text:
+                kind = "an image" if document.format == "image" else "no text layer (scanned?)"
+                return IngestEvent("failed", 0, 0, loaded.path,
+                                   f"{kind}: {self._no_ocr_reason}")
+            return replace(loaded, document=replace(document, scanned=()),
+                           note=f"{_pages(len(scanned))} scanned, not read: "
+                                f"{self._no_ocr_reason}")
+        try:
+            data = read_file_bytes(loaded.path)
+        except (OSError, UnreadableDocument) as exc:
+            return IngestEvent("failed", 0, 0, loaded.path, f"could not be read ({exc})")
+        frames = image_frames(data) if document.format == "image" else None
+        texts: dict[int, str] = {}
+        unreadable: list[int] = []
+        for count, number in enumerate(scanned, start=1):
+            if cancel is not None and cancel.is_set():
+                return IngestEvent("failed", 0, 0, loaded.path, "stopped while reading its "
+                                   "scanned pages")
+            yield IngestEvent("reading", done, total, loaded.path,
+                              f"reading page {number} by OCR ({count} of {len(scanned)})",
+                              pages=len(scanned))
+            try:
+                image = next(frames) if frames is not None else pdf_page_image(data, number)
+                texts[number] = self._ocr.read(image)
+            except (OcrError, StopIteration, OSError, ValueError) as exc:
+                log.warning("%s page %s: %s", loaded.path, number, exc)
+                unreadable.append(number)
+            except Exception as exc:  # a page the renderer cannot draw costs that page
+                log.warning("%s page %s: %s", loaded.path, number, type(exc).__name__)
+                unreadable.append(number)
+        read = [n for n in scanned if texts.get(n, "").strip()]
+        unreadable += [n for n in scanned if n in texts and not texts[n].strip()]
+        if not read and not has_text:
+            return IngestEvent("failed", 0, 0, loaded.path,
+                               f"its {_pages(len(scanned))} could not be read by OCR")
+        pages = [Page(p.number, texts.get(p.number, p.text) if p.number is not None else p.text)
+                 for p in document.pages]
+        note = f"{_pages(len(read))} read by OCR"
+        if unreadable:
+            note += f", {len(unreadable)} unreadable (page {', '.join(map(str, unreadable))})"
+        return replace(loaded, document=replace(document, pages=pages, scanned=()),
+                       note=note)
+
+    def _prepare(self, target: Collection, loaded: _Loaded) -> _Parsed | IngestEvent:
+        """The loaded document's passages and its catalogue row."""
+        from rag.chunking import chunk_document
+
+        path, document = loaded.path, loaded.document
+        try:
+            passages, copies = collapse(chunk_document(document))
+        except Exception as exc:  # one bad file never stops the batch
+            return IngestEvent("failed", 0, 0, path,
+                               f"could not be read ({type(exc).__name__})")
         if not passages:
             return IngestEvent("failed", 0, 0, path, "no text to index in this file")
-        pages = len(document.pages)
-        row = DocumentRow(target.id, key, document.sha256, info.st_size, info.st_mtime_ns,
-                          document.title, pages, len(passages), "pending", now_iso(),
-                          self._version)
-        return _Parsed(path, row, passages, previous, copies=copies)
+        row = DocumentRow(target.id, str(path), document.sha256, loaded.size, loaded.mtime_ns,
+                          document.title, len(document.pages), len(passages), "pending",
+                          now_iso(), self._version)
+        return _Parsed(path, row, passages, loaded.previous, copies=copies, note=loaded.note)
 
     def _write(self, target: Collection, batch: list[_Parsed],
                cancel: Cancel | None) -> Iterator[IngestEvent]:
@@ -411,8 +497,8 @@ class Library:
                                for _ in item.passages]
             with self._lock:
                 self._write_document(target, item)
-            yield IngestEvent("indexed", 0, 0, item.path, passages=len(item.passages),
-                              pages=item.row.pages)
+            yield IngestEvent("indexed", 0, 0, item.path, item.note,
+                              passages=len(item.passages), pages=item.row.pages)
 
     def _write_document(self, target: Collection, item: _Parsed) -> None:
         store = self._store(target)
@@ -443,6 +529,10 @@ class Library:
                 if not os.path.lexists(path):
                     self.forget(Path(path), target.name)
                     yield Path(path)
+
+
+def _pages(count: int) -> str:
+    return f"{count} page" + ("" if count == 1 else "s")
 
 
 def _printable_name(path: Path) -> bool:

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from rag.retrieve import Mode, Retrieval
     from rag.support import SentenceCheck
 
-IngestEventKind = Literal["started", "indexed", "unchanged", "skipped", "failed", "finished"]
+# "reading": a scanned page is being read by OCR (detail says which; pages: how many in all).
+IngestEventKind = Literal["started", "reading", "indexed", "unchanged", "skipped", "failed",
+                          "finished"]
 
 
 @dataclass(frozen=True)

@@ -237,3 +237,50 @@ def make_text(path: Path, text: str, encoding: str = "utf-8", bom: bool = False)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def paged(text: str, lines_per_page: int = 50) -> list[str]:
+    """``text`` cut into page strings for :func:`make_pdf`, as a word processor would lay it
+    out: lines wrapped at about 90 characters, ``lines_per_page`` lines a page."""
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        lines.extend(textwrap.wrap(paragraph, _WRAP_CHARS) or [""])
+    return ["\n".join(lines[n:n + lines_per_page])
+            for n in range(0, len(lines), lines_per_page)]
+
+
+def make_image_only_pdf(source: Path, path: Path, dpi: int = 200,
+                        pages: list[int] | None = None) -> Path:
+    """A scan of ``source``: each page (or those in ``pages``, from 1) rendered to a grey image
+    by pdfium and the images put in a new PDF with no text layer, as a scanner makes one."""
+    images = page_images(source, dpi, pages)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return path
+
+
+def page_images(source: Path, dpi: int = 200, pages: list[int] | None = None) -> list:  # type: ignore[type-arg]
+    """PIL images of ``source``'s pages, rendered by pdfium."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(source))
+    try:
+        wanted = pages or list(range(1, len(document) + 1))
+        return [document[n - 1].render(scale=dpi / 72, grayscale=True).to_pil()
+                for n in wanted]
+    finally:
+        document.close()
+
+
+def make_mixed_pdf(path: Path, parts: list[tuple[Path, int]]) -> Path:
+    """A PDF of the given (file, page number) pages, in order: text pages and scanned pages
+    side by side, as an office's merged PDF has them."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for source, number in parts:
+        writer.add_page(PdfReader(source).pages[number - 1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        writer.write(f)
+    return path

@@ -62,6 +62,24 @@ class ApiService:
         self.token = token
         self.admission = Admission(queue_limit)
         self.model_id = app.settings.model_path.stem
+        self._workers: set[threading.Thread] = set()
+        self._workers_lock = threading.Lock()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Wait for the answers still being produced (a stopped server's are cancelled by
+        their clients going away, so this is short)."""
+        with self._workers_lock:
+            workers = list(self._workers)
+        for worker in workers:
+            worker.join(timeout)
+
+    def _on_a_thread(self, iterate: Callable[[], Iterator[AskEvent]]
+                     ) -> AsyncIterator[AskEvent]:
+        events, worker = _events_on_a_thread(iterate)
+        with self._workers_lock:
+            self._workers = {w for w in self._workers if w.is_alive()} | {worker}
+        worker.start()
+        return events
 
     def asgi(self) -> Any:
         from starlette.applications import Starlette
@@ -132,7 +150,7 @@ class ApiService:
                                "again in a moment.", "rate_limit_error", "queue_full",
                                headers={"Retry-After": "5"})
         cancel = threading.Event()
-        events = _events_on_a_thread(lambda: self.app.ask.ask(asked.ask, self.model, cancel))
+        events = self._on_a_thread(lambda: self.app.ask.ask(asked.ask, self.model, cancel))
         try:
             # Until the first piece of the answer (or its end), so that a model that cannot be
             # loaded is a clear 503, not a broken stream.
@@ -236,9 +254,10 @@ async def _watching_disconnect(request: Any, cancel: threading.Event, work: Any)
         watcher.cancel()
 
 
-def _events_on_a_thread(iterate: Callable[[], Iterator[AskEvent]]) -> AsyncIterator[AskEvent]:
-    """The ask service's events, produced on a worker thread (it blocks on the model) and
-    handed to the event loop; the first that matters (a token, or the end) comes first."""
+def _events_on_a_thread(iterate: Callable[[], Iterator[AskEvent]]
+                        ) -> tuple[AsyncIterator[AskEvent], threading.Thread]:
+    """The ask service's events, produced on a worker thread (it blocks on the model; the
+    caller starts it) and handed to the event loop; only tokens and the end are passed on."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -252,7 +271,7 @@ def _events_on_a_thread(iterate: Callable[[], Iterator[AskEvent]]) -> AsyncItera
         finally:
             loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-    threading.Thread(target=produce, name="enclave-api-ask", daemon=True).start()
+    worker = threading.Thread(target=produce, name="enclave-api-ask", daemon=True)
 
     async def consume() -> AsyncIterator[AskEvent]:
         while (item := await queue.get()) is not _DONE:
@@ -260,7 +279,7 @@ def _events_on_a_thread(iterate: Callable[[], Iterator[AskEvent]]) -> AsyncItera
                 raise item.error
             yield item
 
-    return consume()
+    return consume(), worker
 
 
 class _EventStream:
@@ -362,3 +381,4 @@ class ApiServer:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+        self.service.close()

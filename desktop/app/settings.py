@@ -43,6 +43,8 @@ class Settings:
     question_logging: str = default("question_logging")  # full | hashed | off (audit log)
     embedding_backend: str = default("embedding_backend")  # onnx-int8 | onnx | torch
     api_port: int = default("api_port")  # enclave serve, on 127.0.0.1
+    # Tesseract's names ("deu", "eng"); empty: the system's language and English (rag/ocr.py).
+    ocr_languages: tuple[str, ...] = field(default_factory=tuple)
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -61,6 +63,7 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+LIST_KEYS = frozenset(s.name for s in SETTINGS if s.type is list)
 # Keys a config file may set, with the type each must have.
 _FILE_KEYS: Mapping[str, type] = file_keys()
 
@@ -83,8 +86,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # Models are loaded from absolute local paths only: resolve relative ones against the
         # data directory's model folder, never against a hub or a search path.
         model_path = (home / "models" / model_path).resolve()
-    if "allowed_hosts" in values:
-        values["allowed_hosts"] = tuple(str(h) for h in values["allowed_hosts"])
+    for key in LIST_KEYS & values.keys():
+        values[key] = tuple(str(h) for h in values[key])
     settings = Settings(home=home, model_path=model_path, **values)
     _validate(settings)
     if not home.exists():
@@ -136,7 +139,7 @@ def save_settings(settings: Settings, **changes: Any) -> Settings:
     for key, value in changes.items():
         if key == "model_path":
             value = Path(value)
-        elif key == "allowed_hosts":
+        elif key in LIST_KEYS:
             value = tuple(str(h) for h in value)
         updated[key] = value
     new = settings.replace(**updated)

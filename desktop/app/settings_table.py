@@ -32,6 +32,7 @@ class Setting:
     optional: bool = False  # may be left unset (None): Enclave then decides
     reload: bool = False  # changing it means loading the model again
     step: float | None = None  # the dialog's step, where it has one
+    items: str = "names"  # what a list holds, for its error message
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` is not acceptable, in a sentence; None when it is."""
@@ -39,7 +40,7 @@ class Setting:
             return None if self.optional else f"{self.name} must be set."
         if self.type is list:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                return f"'{self.name}' must be a list of host names."
+                return f"'{self.name}' must be a list of {self.items}."
             return None
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -110,7 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
             help="The port of Enclave's OpenAI-compatible API for other programs on this "
                  "computer (enclave serve, or Local API in the window); it listens on "
                  "127.0.0.1 only."),
-    Setting("allowed_hosts", list, (), label="Allowed hosts",
+    Setting("ocr_languages", list, (), label="OCR languages", items="language names",
+            help="The languages scans are read in, as Tesseract names them (deu, eng, fra...), "
+                 "most likely first. Empty: this computer's language, then English."),
+    Setting("allowed_hosts", list, (), label="Allowed hosts", items="host names",
             help="On-prem hosts Enclave may connect to besides this computer (host or "
                  "host:port)."),
 )

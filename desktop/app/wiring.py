@@ -104,7 +104,26 @@ def open_library(settings: Settings, embedder: Embedder | None = None) -> Librar
     and is kept for the library's life (one load per library)."""
     from rag.library import Library
 
-    return Library(settings.index_dir, embedder or bundled_embedder(settings))
+    reader, reason = ocr_reader(settings)
+    return Library(settings.index_dir, embedder or bundled_embedder(settings), ocr=reader,
+                   no_ocr_reason=reason)
+
+
+def ocr_reader(settings: Settings) -> tuple[Any, str]:
+    """The OCR engine for scans, in the configured languages (or the system's and English),
+    or None and what to install."""
+    from rag.ocr import INSTALL_HINT, OcrError, TesseractReader, default_languages, find_engine
+
+    engine = find_engine()
+    if engine is None:
+        return None, INSTALL_HINT
+    languages = settings.ocr_languages or default_languages(engine.languages)
+    if not languages:
+        return None, "install Tesseract's language data (e.g. tesseract-ocr-eng) to read scans"
+    try:
+        return TesseractReader(engine, languages), ""
+    except OcrError as exc:
+        return None, str(exc)
 
 
 def open_assistant(settings: Settings, library: Any) -> Assistant:

@@ -22,5 +22,6 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "question_logging": str,
     "embedding_backend": str,
     "api_port": int,
+    "ocr_languages": list,
     "allowed_hosts": list,
 }

@@ -14,6 +14,7 @@ from pathlib import Path
 from rag.documents import DocumentLoader, LoadedDocument, UnreadableDocument
 from rag.loaders.docx import DocxLoader
 from rag.loaders.html import HtmlLoader
+from rag.loaders.image import ImageLoader
 from rag.loaders.pdf import PdfLoader
 from rag.loaders.reading import MAX_FILE_BYTES, MAX_TEXT_FILE_BYTES, read_file_bytes
 from rag.loaders.sniffing import sniff_format
@@ -39,6 +40,11 @@ _FORMAT_OF_SUFFIX = {
     "markdown": "md",
     "html": "html",
     "htm": "html",
+    "png": "png",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "tif": "tiff",
+    "tiff": "tiff",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
 
@@ -61,7 +67,8 @@ def load_document(path: Path) -> LoadedDocument:
 
 # One loader per format, each behind the DocumentLoader seam.
 _LOADERS: dict[str, DocumentLoader] = {
-    fmt: loader for loader in (PdfLoader(), DocxLoader(), HtmlLoader(), TextLoader())
+    fmt: loader for loader in (PdfLoader(), DocxLoader(), HtmlLoader(), TextLoader(),
+                               ImageLoader())
     for fmt in loader.formats}
 
 
@@ -71,9 +78,9 @@ def _load(path: Path) -> LoadedDocument:
         kind = path.suffix or "without a suffix"
         raise UnreadableDocument(
             path, f"not a supported kind of document ({kind}); Enclave reads PDF, Word (.docx), "
-            "text, Markdown and HTML files"
+            "text, Markdown and HTML files, and scans as PNG, JPEG or TIFF images"
         )
-    data = read_file_bytes(path, MAX_FILE_BYTES if claimed in ("pdf", "docx")
+    data = read_file_bytes(path, MAX_FILE_BYTES if claimed in _BINARY_FORMATS
                            else MAX_TEXT_FILE_BYTES)
     actual = sniff_format(data, claimed)
     if actual.startswith("foreign:"):
@@ -87,6 +94,7 @@ def _load(path: Path) -> LoadedDocument:
         raise
 
 
+_BINARY_FORMATS = ("pdf", "docx", "png", "jpeg", "tiff")
 # What to say when a file named .pdf/.docx has neither that format's bytes nor text inside.
 _BINARY_FORMAT_REASON = {
     "pdf": "not a readable PDF (the file is damaged or is not really a PDF)",

@@ -14,9 +14,9 @@ from rag.loaders.hyphenation import is_tex_producer, join_broken_words
 from rag.loaders.page_furniture import without_page_furniture
 from rag.loaders.reading import read_file_bytes, sha256_of
 from rag.loaders.text import title_from_text
+from rag.ocr import has_text_layer
 from rag.text_cleaning import clean_text
 
-_NO_TEXT = "no text layer (scanned?)"
 _DAMAGED = "damaged or incomplete PDF (its structure could not be read)"
 _PASSWORD = "password-protected"
 # AES needs the optional `cryptography` package, which Enclave does not ship.
@@ -53,11 +53,16 @@ class PdfLoader:
         if not raw_pages:
             raise UnreadableDocument(path, "PDF has no pages")
         texts = [_page_text(page) for page in raw_pages]
+        pictured = [not has_text_layer(t) and t.strip() != "" and _has_image(page)
+                    for t, page in zip(texts, raw_pages, strict=True)]
         texts = without_page_furniture(texts)
         texts = join_broken_words(texts, is_tex_producer(_metadata_field(reader, "/Producer")
                                                          + _metadata_field(reader, "/Creator")))
-        if not any(t.strip() for t in texts):
-            raise UnreadableDocument(path, _NO_TEXT)
+        # A page with (almost) no letters is a scan: OCR reads it, if it can (rag/ocr.py).
+        # (no text at all, or a few letters over a picture: a stamped page number on a scan).
+        scanned = tuple(n for n, text in enumerate(texts, start=1)
+                        if not text.strip() or pictured[n - 1])
+        texts = ["" if n in scanned else text for n, text in enumerate(texts, start=1)]
         pages = [Page(number, text) for number, text in enumerate(texts, start=1)]
         return LoadedDocument(
             path=path,
@@ -65,6 +70,7 @@ class PdfLoader:
             pages=pages,
             format="pdf",
             sha256=sha256_of(data),
+            scanned=scanned,
         )
 
 
@@ -107,6 +113,15 @@ def _page_text(page: object) -> str:
         # One broken page must not lose the others; it simply contributes no text.
         return ""
     return clean_text(text)
+
+
+def _has_image(page: object) -> bool:
+    try:
+        resources = page.get("/Resources") or {}  # type: ignore[attr-defined]
+        objects = resources.get("/XObject") or {}
+        return any(objects[name].get_object().get("/Subtype") == "/Image" for name in objects)
+    except Exception:
+        return False
 
 
 def _metadata_title(reader: object) -> str:

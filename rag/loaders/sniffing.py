@@ -9,14 +9,18 @@ from __future__ import annotations
 import io
 import zipfile
 
+# Images Enclave reads as scans (rag/ocr.py): (magic bytes, format, what a person calls it).
+_IMAGE_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png", "a PNG image"),
+    (b"\xff\xd8\xff", "jpeg", "a JPEG image"),
+    (b"II*\x00", "tiff", "a TIFF image"),
+    (b"MM\x00*", "tiff", "a TIFF image"),
+)
+_SUFFIX = {"png": "png", "jpeg": "jpg", "tiff": "tif"}
 # (magic bytes, what a person calls such a file); only formats we cannot read are listed.
 _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF87a", "a GIF image"),
     (b"GIF89a", "a GIF image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office file (.doc/.xls); save it as .docx"),
     (b"{\\rtf", "an RTF file; save it as .docx or .pdf"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -33,13 +37,20 @@ _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
 def sniff_format(data: bytes, claimed: str) -> str:
     """The format to read ``data`` as: ``claimed`` unless the bytes clearly say otherwise.
 
-    Returns one of "pdf", "docx", "html", "txt", "md", or "foreign:<description>".
+    Returns one of "pdf", "docx", "html", "txt", "md", "png", "jpeg", "tiff", or
+    "foreign:<description>".
     """
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "docx" if _is_word_zip(data) else "foreign:a ZIP archive, not a Word document"
+    for magic, kind, description in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            if claimed in _SUFFIX:
+                return kind  # a scan, read by OCR (rag/ocr.py)
+            return (f"foreign:{description} (name it .{_SUFFIX[kind]} to have it read as a "
+                    "scan)")
     for magic, description in _FOREIGN_MAGIC:
         if head.startswith(magic):
             return f"foreign:{description}"

@@ -33,8 +33,10 @@ def _reason(path: Path) -> str:
     return caught.value.reason
 
 
-def test_image_only_pdf_says_it_has_no_text_layer(tmp_path: Path) -> None:
-    assert _reason(make_scanned_pdf(tmp_path / "scan.pdf", pages=3)) == "no text layer (scanned?)"
+def test_image_only_pdf_is_all_scanned_pages(tmp_path: Path) -> None:
+    # Read by OCR during ingestion, or refused there with what to install (tests/rag/test_ocr.py).
+    loaded = load_document(make_scanned_pdf(tmp_path / "scan.pdf", pages=3))
+    assert loaded.scanned == (1, 2, 3) and [p.text for p in loaded.pages] == ["", "", ""]
 
 
 def test_truncated_pdf_is_named_damaged(tmp_path: Path) -> None:
@@ -111,7 +113,8 @@ def test_binary_junk_with_a_text_suffix(tmp_path: Path) -> None:
 def test_image_with_a_text_suffix_is_named_for_what_it_is(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(PNG_HEADER + bytes(200))
-    assert _reason(path) == "not a document Enclave can read: it is a PNG image"
+    assert _reason(path) == ("not a document Enclave can read: it is a PNG image (name it .png "
+                             "to have it read as a scan)")
 
 
 def test_old_word_file_suggests_saving_as_docx(tmp_path: Path) -> None:
@@ -140,9 +143,12 @@ def test_five_megabyte_line_without_spaces_has_no_readable_text(tmp_path: Path) 
 
 
 def test_unsupported_suffix_and_things_that_are_not_files(tmp_path: Path) -> None:
-    photo = tmp_path / "photo.jpg"
+    sheet = tmp_path / "budget.xlsx"
+    sheet.write_bytes(b"PK\x03\x04" + bytes(100))
+    assert "not a supported kind of document (.xlsx)" in _reason(sheet)
+    photo = tmp_path / "photo.jpg"  # read as a scan, but this one is broken
     photo.write_bytes(b"\xff\xd8\xff" + bytes(100))
-    assert "not a supported kind of document (.jpg)" in _reason(photo)
+    assert _reason(photo) == "damaged or incomplete image"
     assert _reason(tmp_path / "missing.pdf") == "file not found"
     folder = tmp_path / "folder.pdf"
     folder.mkdir()
@@ -220,12 +226,12 @@ def test_good_files_beside_bad_ones_still_load(tmp_path: Path) -> None:
         except UnreadableDocument as problem:
             refused[path.name] = problem.reason
 
-    assert sorted(loaded) == ["lease.pdf", "letter.docx"]
+    assert sorted(loaded) == ["lease.pdf", "letter.docx", "scan.pdf"]
+    assert loaded["scan.pdf"].scanned and not loaded["lease.pdf"].scanned
     assert refused == {
         "empty.txt": "empty file",
         "junk.md": "not text (it looks like binary data)",
         "locked.pdf": "password-protected",
-        "scan.pdf": "no text layer (scanned?)",
     }
     assert loaded["lease.pdf"].pages[1].text == "Notice is two months."
 

@@ -230,7 +230,8 @@ def test_supported_suffixes() -> None:
     assert {"pdf", "docx", "txt", "md", "markdown", "html", "htm"} <= SUPPORTED_SUFFIXES
     assert is_supported(Path("A/Contract.PDF"))
     assert is_supported("notes.md")
-    assert not is_supported(Path("photo.jpg"))
+    assert is_supported(Path("scan.TIFF")) and is_supported(Path("photo.jpg"))
+    assert not is_supported(Path("budget.xlsx"))
     assert not is_supported(Path("Makefile"))
 
 
