@@ -13,6 +13,8 @@ LLAMA_WHEELS  ?= .whl
 
 setup: $(STAMP)
 	$(BIN)/enclave models install-default
+	@command -v tesseract >/dev/null || echo "note: no OCR engine, so scans cannot be read;" \
+		"install it with: sudo apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
 
 $(STAMP): pyproject.toml installer/llama_wheel.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

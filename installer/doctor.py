@@ -56,6 +56,7 @@ class DoctorInputs:
     environ: Mapping[str, str]
     gpu_layers: int = -1
     threads: int | None = None
+    ocr_languages: tuple[str, ...] = ()  # the setting: empty, the system's and English
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -308,6 +309,25 @@ def _q(path: Path) -> str:
         text.replace("'", "'\"'\"'") + "'"
 
 
+def check_ocr(engine: Any, wanted: Sequence[str], default: Sequence[str]) -> CheckResult:
+    """Scans need the Tesseract engine and the language data asked for (rag/ocr.py)."""
+    name = "OCR for scans"
+    fix = "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd (plus " \
+          "tesseract-ocr-deu, -fra... for other languages); the offline bundle lists them"
+    if engine is None:
+        return warn(name, "no OCR engine: scanned PDF pages and images cannot be read", fix)
+    languages = tuple(wanted) or tuple(default)
+    missing = [lang for lang in languages if lang not in engine.languages]
+    installed = ", ".join(engine.languages) or "none"
+    if missing or not languages:
+        return warn(name, f"{engine.version} at {engine.path}, but no language data for "
+                    f"{', '.join(missing) or 'any language'} (installed: {installed})",
+                    f"apt install tesseract-ocr-{missing[0] if missing else 'eng'}")
+    orientation = "with" if engine.orientation else "without"
+    return ok(name, f"{engine.version} at {engine.path}; reading in {'+'.join(languages)} "
+              f"(installed: {installed}; {orientation} orientation detection)")
+
+
 def check_egress_guard(active: bool) -> CheckResult:
     if active:
         return ok("egress guard", "active: connections beyond this computer are refused")
@@ -331,6 +351,7 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
     from models.llama_backends import cpu_variants
     from models.llama_runtime import check_model_file, compiled_backend
     from rag.embedder import bundled_model_dir
+    from rag.ocr import default_languages, find_engine
 
     def self_test() -> Any:
         check_model_file(inputs.model_path)
@@ -359,6 +380,8 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
         check_memory(model_memory_bytes(inputs.model_path, inputs.context_size),
                      available_memory_bytes()),
         check_data_permissions(inputs.home),
+        check_ocr(engine := find_engine(), inputs.ocr_languages,
+                  default_languages(engine.languages) if engine else ()),
         check_egress_guard(inputs.egress_guard_active),
         check_offline_environment(inputs.forced_environment, inputs.environ),
     ]

@@ -431,7 +431,7 @@ class Library:
                                    "scanned pages")
             yield IngestEvent("reading", done, total, loaded.path,
                               f"reading page {number} by OCR ({count} of {len(scanned)})",
-                              pages=len(scanned))
+                              pages=len(scanned), pages_read=count - 1)
             try:
                 image = next(frames) if frames is not None else pdf_page_image(data, number)
                 texts[number] = self._ocr.read(image)

@@ -32,9 +32,10 @@ class IngestEvent:
     done: int  # files handled so far
     total: int  # files found under the given paths
     path: Path | None = None
-    detail: str = ""  # the reason (skipped), the error (failed), empty otherwise
+    detail: str = ""  # the reason (skipped), the error (failed), what OCR did (indexed)
     passages: int = 0  # passages written for this file (indexed)
-    pages: int = 0
+    pages: int = 0  # the file's pages (indexed); its scanned pages (reading)
+    pages_read: int = 0  # scanned pages read so far (reading)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, app: Application) -> int:
         environ=dict(os.environ),
         gpu_layers=settings.gpu_layers,
         threads=settings.threads,
+        ocr_languages=settings.ocr_languages,
     ))
     overall = worst(results)
     if args.json:

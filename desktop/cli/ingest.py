@@ -62,7 +62,8 @@ def _record(event: IngestEvent, result: dict[str, list[dict[str, Any]]]) -> str:
         if event.kind == "unchanged":
             return f"unchanged  {path}" + (f" ({event.detail})" if event.detail else "")
         return f"indexed    {path} ({_count(event.pages, 'page')}, " \
-               f"{_count(event.passages, 'passage')})"
+               f"{_count(event.passages, 'passage')})" + \
+               (f": {event.detail}" if event.detail else "")
     if event.kind == "skipped":
         result["skipped"].append({"path": path, "reason": event.detail})
         return f"skipped    {path}: {event.detail}"
@@ -96,10 +97,12 @@ class _Progress:
             return
         filled = int(self.WIDTH * event.done / event.total)
         name = display_path(event.path.name) if event.path else ""
+        if event.kind == "reading":  # a scan, page by page: OCR is slow, so say where it is
+            name = f"{name[:28]}: {event.detail}"
         self._out.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                        f"{event.done}/{event.total} {name[:40]:40}")
+                        f"{event.done}/{event.total} {name[:60]:60}")
         self._out.flush()
 
     def clear(self) -> None:
-        self._out.write("\r" + " " * (self.WIDTH + 60) + "\r")
+        self._out.write("\r" + " " * (self.WIDTH + 80) + "\r")
         self._out.flush()

@@ -388,6 +388,15 @@ class DocumentsPanel(QWidget):
         thread.start()
 
     def _on_event(self, event: IngestEvent) -> None:
+        if event.kind == "reading" and event.pages:
+            # A scan, read page by page: the bar follows its pages, since OCR is slow.
+            self.progress.setRange(0, event.pages)
+            self.progress.setValue(event.pages_read)
+            name = display_path(event.path.name) if event.path is not None else ""
+            self.progress_label.setText(f"{name}: reading page {event.pages_read + 1} of "
+                                        f"{plural(event.pages, 'scanned page')} by OCR "
+                                        f"(file {event.done + 1} of {event.total})…")
+            return
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
@@ -400,7 +409,8 @@ class DocumentsPanel(QWidget):
     def _add_row(self, event: IngestEvent) -> None:
         name = display_path(event.path.name) if event.path is not None else ""
         if event.kind == "indexed":
-            outcome = f"indexed, {plural(event.passages, 'passage')}"
+            outcome = f"indexed, {plural(event.passages, 'passage')}" + \
+                (f"; {event.detail}" if event.detail else "")
         elif event.kind == "unchanged":
             outcome = event.detail or "already indexed, unchanged"
         elif event.kind == "skipped":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -119,6 +121,13 @@ class SettingsDialog(QDialog):
         self.threshold.setEnabled(settings.grounded)
         form.addRow(BY_NAME["relevance_threshold"].label, self.threshold)
 
+        self.ocr_languages = QLineEdit("+".join(settings.ocr_languages))
+        self.ocr_languages.setPlaceholderText("Automatic: this computer's language, then "
+                                              "English")
+        self.ocr_languages.setToolTip(BY_NAME["ocr_languages"].help + " Separate them with +, "
+                                      "for example deu+eng.")
+        form.addRow(BY_NAME["ocr_languages"].label, self.ocr_languages)
+
         layout.addLayout(form)
         saved = QLabel(f"Saved in {settings.config_path}")
         saved.setObjectName("muted")
@@ -153,5 +162,8 @@ class SettingsDialog(QDialog):
             "temperature": round(self.temperature.value(), 2),
             "grounded": self.grounded.isChecked(),
             "relevance_threshold": round(self.threshold.value(), 2),
+            "ocr_languages": tuple(dict.fromkeys(
+                part for part in re.split(r"[+,\s]+", self.ocr_languages.text().strip().lower())
+                if part)),
         }
         return {k: v for k, v in wanted.items() if getattr(self.settings, k) != v}

@@ -193,3 +193,19 @@ def test_the_self_test_check_reports_the_childs_verdict() -> None:
         raise ModelError("No model file at /x.gguf.")
 
     assert check_engine(no_model).status == "fail"
+
+
+def test_the_ocr_check_names_the_engine_its_languages_and_what_to_install() -> None:
+    from installer.doctor import check_ocr
+    from rag.ocr import EngineInfo
+
+    engine = EngineInfo("/usr/bin/tesseract", "tesseract 5.3.0", ("deu", "eng"), True)
+    good = check_ocr(engine, (), ("deu", "eng"))
+    assert good.status == "ok" and "tesseract 5.3.0" in good.message
+    assert "deu+eng" in good.message and "with orientation detection" in good.message
+    missing = check_ocr(engine, ("fra",), ())
+    assert missing.status == "warn" and "fra" in missing.message
+    assert missing.fix == "apt install tesseract-ocr-fra"
+    none = check_ocr(None, (), ())
+    assert none.status == "warn" and "cannot be read" in none.message
+    assert "tesseract-ocr" in none.fix

@@ -61,6 +61,8 @@ def test_the_settings_dialog_reports_only_what_changed(qtbot, default_model_path
     dialog.choose_model(default_model_path)
     assert dialog.changes() == {"temperature": 0.55, "grounded": False,
                                 "model_path": default_model_path}
+    dialog.ocr_languages.setText("deu + ENG")
+    assert dialog.changes()["ocr_languages"] == ("deu", "eng")
 
 
 def test_the_collection_choice_belongs_to_the_conversation(qtbot) -> None:
