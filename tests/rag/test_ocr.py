@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Page
 from rag.evaluation import Question, is_answer
 from rag.library import Library
 from rag.ocr import EngineInfo, OcrError, TesseractReader, default_languages, find_engine
@@ -202,7 +201,7 @@ def test_without_an_engine_scans_say_what_to_install_and_text_pages_still_count(
         tmp_path: Path, embedder: object) -> None:
     scan = make_scanned_pdf(tmp_path / "docs" / "scan.pdf", pages=2)
     text = make_pdf(tmp_path / "text.pdf", ["The rent is GBP 2,400 a month, payable monthly."])
-    mixed = make_mixed_pdf(tmp_path / "docs" / "mixed.pdf", [(text, 1), (scan, 1)])
+    make_mixed_pdf(tmp_path / "docs" / "mixed.pdf", [(text, 1), (scan, 1)])
     library = Library(tmp_path / "index", embedder)  # type: ignore[arg-type]
     events = {Path(e.path).name: e for e in library.ingest([tmp_path / "docs"], "x")
               if e.path and e.kind in ("indexed", "failed")}

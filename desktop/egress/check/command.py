@@ -182,13 +182,14 @@ def preflight() -> tuple[list[Check], Isolation | None]:
 def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Options,
                       isolation: Isolation, workdir: Path, traces_dir: Path,
                       model: Path | None) -> None:
-    from desktop.egress.check.sample import write_sample_pdf
+    from desktop.egress.check.sample import write_sample_pdf, write_sample_scan
 
     home = workdir / "home"
     home.mkdir()
     sample = write_sample_pdf(workdir / "ward-protocol.pdf")
+    scan = write_sample_scan(workdir / "ward-protocol-scan.png", sample)
     steps = plan.build_workflow(list(options.commands), sample, model, options.max_tokens,
-                                options.window_seconds, options.plant_leak)
+                                options.window_seconds, options.plant_leak, scan=scan)
     if options.steps is not None:
         steps = [s for s in steps if s.kind != "workflow" or s.name in options.steps
                  or s.name.startswith("planted")]

@@ -76,7 +76,8 @@ def hostile_environment(base: Mapping[str, str], home: Path, model: Path | None)
 
 
 def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, max_tokens: int,
-                   window_seconds: float, plant_leak: bool) -> list[Step]:
+                   window_seconds: float, plant_leak: bool, scan: Path | None = None
+                   ) -> list[Step]:
     """The steps, in order: canaries first (the detector must work before its silence means
     anything), then ingest, search, ask with documents, ask without, and the window."""
     tokens = str(max_tokens)
@@ -91,6 +92,7 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
              kind="guard-canary", timeout_s=60),
         _command_step(commands, "ingest", "index the sample PDF",
                       ["ingest", str(sample), "--json"]),
+        _ocr_step(commands, scan),
         _command_step(commands, "search", "retrieval only, no model",
                       ["search", SAMPLE_QUERY, "--json"]),
         _command_step(commands, "ask", "ask the default model, grounded in the documents",
@@ -115,6 +117,17 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
             "planted on purpose: this run MUST FAIL",
             [sys.executable, "-m", "desktop.egress.check.canary", "leak"], timeout_s=60))
     return steps
+
+
+def _ocr_step(commands: Sequence[str], scan: Path | None) -> Step:
+    step = _command_step(commands, "ingest", "index a scanned page, read by the OCR engine",
+                         ["ingest", str(scan), "--collection", "scans", "--json"]
+                         if scan is not None else [], name="ingest (OCR)")
+    if scan is None and step.available:
+        step.available = False
+        step.unavailable_reason = "no OCR engine on this machine (apt install tesseract-ocr)"
+        step.argv = []
+    return step
 
 
 def _window_paint_step(commands: Sequence[str]) -> Step:

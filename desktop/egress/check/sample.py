@@ -19,3 +19,14 @@ SAMPLE_LINES = (
 
 def write_sample_pdf(path: Path, lines: tuple[str, ...] = SAMPLE_LINES) -> Path:
     return write_pdf(path, ["\n".join(lines)], title=lines[0])
+
+
+def write_sample_scan(path: Path, sample_pdf: Path) -> Path | None:
+    """The sample page as a scanner would give it (a PNG image, no text), for the OCR step;
+    None when this machine has no OCR engine to read it."""
+    from rag.ocr import find_engine, pdf_page_image
+
+    if find_engine() is None:
+        return None
+    path.write_bytes(pdf_page_image(sample_pdf.read_bytes(), 1, dpi=200))
+    return path
