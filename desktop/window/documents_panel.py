@@ -122,7 +122,8 @@ class DocumentsPanel(QWidget):
         buttons.addWidget(self.add_files_button)
         buttons.addWidget(self.add_folder_button)
         layout.addLayout(buttons)
-        self.hint = QLabel("PDF, Word, text, Markdown or HTML files. You can also drag them "
+        self.hint = QLabel("PDF, Word, text, Markdown or HTML files, and scans (read by OCR). "
+                           "You can also drag them "
                            "onto the window.")
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
@@ -347,7 +348,8 @@ class DocumentsPanel(QWidget):
     def _choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self, "Add documents", str(Path.home()),
-            "Documents (*.pdf *.docx *.txt *.md *.markdown *.html *.htm);;All files (*)")
+            "Documents (*.pdf *.docx *.txt *.md *.markdown *.html *.htm *.png *.jpg *.jpeg "
+            "*.tif *.tiff);;All files (*)")
         if files:
             self.add_paths([Path(f) for f in files])
 
