@@ -226,3 +226,23 @@ def test_a_language_that_is_not_installed_is_named(engine: EngineInfo) -> None:
         TesseractReader(engine, ["xxx"])
 
 
+
+
+def test_a_page_scanned_sideways_is_turned_and_read(
+        tmp_path: Path, embedder: object, reader: TesseractReader, engine: EngineInfo) -> None:
+    if not engine.orientation:
+        pytest.skip("Tesseract's orientation data (tesseract-ocr-osd) is not installed")
+    source = make_pdf(tmp_path / "form.pdf", [
+        "Consent form. The patient consents to a colonoscopy under sedation.\n"
+        "Risks explained: bleeding, perforation and a reaction to the sedative.\n"
+        "Signed by the patient and witnessed by the ward nurse on 3 March."])
+    page = page_images(source)[0].rotate(90, expand=True)  # fed into the scanner sideways
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page.save(docs / "consent-fax.png")
+    library = Library(tmp_path / "index", embedder, ocr=reader)  # type: ignore[arg-type]
+    done = next(e for e in library.ingest([docs], "ward") if e.kind == "indexed")
+    assert done.detail == "1 page read by OCR"
+    hits = library.retrieve("What risks of the colonoscopy were explained?", "ward", 3).hits
+    assert "perforation" in hits[0].passage.text and "colonoscopy" in hits[0].passage.text
+    library.close()
