@@ -1,4 +1,5 @@
-"""The local API against ``enclave ask``: time to first token and decode speed of the same
+"""The local API against ``enclave ask`` (``python -m bench.api``, or a section of ``enclave
+bench``): time to first token and decode speed of the same
 question, model-only, on the same model thread, asked through the ask service directly (what
 ``enclave ask`` does) and through ``enclave serve`` with the official OpenAI client, streamed,
 over loopback. Rounds alternate the two sides, so a slow moment of the machine falls on both.
@@ -105,3 +106,28 @@ def benchmark_api(settings: Settings, *, rounds: int, max_tokens: int,
                                 / ask_side["decode_tokens_per_second"], 3)
         if ask_side["decode_tokens_per_second"] else 0.0,
     }
+
+
+def main() -> None:
+    """``python -m bench.api [--rounds N] [--tokens N]``: this section alone, as JSON."""
+    import argparse
+    import json
+
+    from desktop.egress import guard
+    from desktop.egress.offline import force_offline_environment
+
+    force_offline_environment()
+    guard.install()
+    from bench.runner import bench_settings
+    from desktop.app.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bench.api")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--tokens", type=int, default=128)
+    args = parser.parse_args()
+    print(json.dumps(benchmark_api(bench_settings(load_settings()), rounds=args.rounds,
+                                   max_tokens=args.tokens), indent=2))
+
+
+if __name__ == "__main__":
+    main()
