@@ -109,16 +109,17 @@ def test_bad_files_are_named_and_the_rest_indexed(library: Library, tmp_path: Pa
     make_text(folder / "good.txt", "The boiler is serviced every May.\n")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<")
     (folder / "empty.txt").write_bytes(b"")
-    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a document")  # a broken scan
+    (folder / "budget.xlsx").write_bytes(b"PK\x03\x04 a spreadsheet")
     outside = make_text(tmp_path / "secret.txt", "The safe code is 4711.\n")
     (folder / "link.txt").symlink_to(outside)
     events = list(library.ingest([folder], "house"))
     found = kinds(events)
     assert found["indexed"] == ["good.txt"]
-    assert sorted(found["failed"]) == ["broken.pdf", "empty.txt"]
+    assert sorted(found["failed"]) == ["broken.pdf", "empty.txt", "photo.jpg"]
     skipped = {e.path.name: e.detail for e in events if e.kind == "skipped" and e.path}
     assert skipped["link.txt"] == "points outside the folder you added"
-    assert "not a supported kind of document" in skipped["photo.jpg"]
+    assert "not a supported kind of document" in skipped["budget.xlsx"]
     assert all(e.detail for e in events if e.kind == "failed")
     assert all("4711" not in h.passage.text for h in library.search("safe code", "house", 5))
 
