@@ -10,7 +10,6 @@ redoes that document cleanly and nothing is ever duplicated.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import logging
 import os
@@ -28,7 +27,7 @@ from rag.document_names import DocumentName, DocumentNames
 from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
-from rag.loaders.reading import read_file_bytes
+from rag.loaders.reading import read_file_bytes, sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader, image_frames, pdf_page_image
 from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit, VectorStore
@@ -383,7 +382,7 @@ class Library:
         try:
             if info is None:
                 raise UnreadableDocument(path, "file not found")
-            sha = _sha256_file(path)
+            sha = sha256_of_file(path)
             with self._lock:
                 if previous is not None and current and previous.sha256 == sha:
                     self._catalog.touch(target, key, info.st_size, info.st_mtime_ns)
@@ -542,14 +541,6 @@ def _printable_name(path: Path) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _unsupported_reason(path: Path) -> str:

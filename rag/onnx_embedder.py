@@ -14,7 +14,6 @@ here fails, the caller falls back to the torch embedder (rag/embedder.py) and sa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rag.embedder import DIMENSION, EmbedderUnavailable, MiniLMEmbedder, bundled_model_dir
+from rag.loaders.reading import sha256_of_file
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,6 @@ RECORD = "export.json"
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, as sentence-transformers truncates
 BATCH_SIZE = 32
 FORMAT = 1
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weights_file(model_dir: Path) -> Path:
@@ -61,13 +53,13 @@ def exported_model(cache: Path, precision: Precision,
     source = weights_file(folder)
     if not source.is_file():
         raise EmbedderUnavailable(f"{source} is missing: the ONNX embedder cannot be made.")
-    source_sha = _sha256(source)
+    source_sha = sha256_of_file(source)
     target = cache / f"all-MiniLM-L6-v2.{precision}.onnx"
     record_path = cache / RECORD
     record = _read(record_path)
     entry = record.get(precision, {})
     if (target.is_file() and entry.get("source_sha256") == source_sha
-            and entry.get("format") == FORMAT and entry.get("sha256") == _sha256(target)):
+            and entry.get("format") == FORMAT and entry.get("sha256") == sha256_of_file(target)):
         return Exported(target, precision, entry["sha256"])
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     fp32 = cache / "all-MiniLM-L6-v2.fp32.onnx"
@@ -76,10 +68,10 @@ def exported_model(cache: Path, precision: Precision,
         _export_fp32(folder, fp32)
     if precision == "int8":
         _quantise(fp32, target)
-    sha = _sha256(target)
+    sha = sha256_of_file(target)
     record[precision] = {"source_sha256": source_sha, "sha256": sha, "format": FORMAT}
     if precision == "int8":
-        record["fp32"] = {"source_sha256": source_sha, "sha256": _sha256(fp32),
+        record["fp32"] = {"source_sha256": source_sha, "sha256": sha256_of_file(fp32),
                           "format": FORMAT}
     partial = record_path.with_suffix(".tmp")
     partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
