@@ -23,6 +23,7 @@ from models.gguf_metadata import GGUFFormatError
 from models.gpu_fit import ModelShape, NvidiaGpu, nvidia_gpus
 from models.provisioning import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
 from models.registry import describe, file_sha256
+from rag.services import IndexCheck
 
 Status = Literal["ok", "warn", "fail"]
 GIB = 1 << 30
@@ -57,6 +58,9 @@ class DoctorInputs:
     gpu_layers: int = -1
     threads: int | None = None
     ocr_languages: tuple[str, ...] = ()  # the setting: empty, the system's and English
+    # The library's own check (rag/library.py verify_index), repairing or not; None: no library.
+    verify_index: Callable[[], Sequence[IndexCheck]] | None = None
+    repair: bool = False
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -303,6 +307,38 @@ def check_data_permissions(home: Path, uid: int | None = None) -> CheckResult:
     return ok(name, f"{home} is private to you ({stat.filemode(st.st_mode)})")
 
 
+def check_index(verify: Callable[[], Sequence[IndexCheck]], repaired: bool) -> CheckResult:
+    """Every catalogued passage has its vectors (two Enclave processes writing at once used to
+    lose some; a search touching them then fails)."""
+    name = "document index"
+    try:
+        checks = list(verify())
+    except Exception as exc:  # the check must say what is wrong, never crash doctor
+        return fail(name, f"the index could not be read ({type(exc).__name__}: {exc})",
+                    "Close other Enclave windows and commands, then run: enclave doctor --repair")
+    if not checks:
+        return ok(name, "no collections yet")
+    broken = [c for c in checks if not c.healthy]
+    mended = [c for c in checks if c.repaired]
+    passages = sum(c.passages for c in checks)
+    if broken:
+        names = "; ".join(
+            f"'{c.collection}': {c.lost} passages without vectors"
+            + (f" in {', '.join(c.documents[:3])}" + (" and more" if len(c.documents) > 3 else "")
+               if c.documents else "")
+            + (f", {c.extra} vectors of removed passages" if c.extra else "")
+            for c in broken)
+        fix = ("Forget and add those documents again (enclave forget PATH, enclave ingest PATH)"
+               if repaired else "Run: enclave doctor --repair (it embeds them again from the "
+               "stored text; no file is needed)")
+        return fail(name, names, fix)
+    if mended:
+        return ok(name, "repaired: " + "; ".join(
+            f"'{c.collection}': {c.lost} passages embedded again"
+            + (f", {c.extra} stale vectors removed" if c.extra else "") for c in mended))
+    return ok(name, f"{len(checks)} collections, {passages} passages, every one with its vectors")
+
+
 def _q(path: Path) -> str:
     text = str(path)
     return text if all(c.isalnum() or c in "/._-+" for c in text) else "'" + \
@@ -384,6 +420,7 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
                   default_languages(engine.languages) if engine else ()),
         check_egress_guard(inputs.egress_guard_active),
         check_offline_environment(inputs.forced_environment, inputs.environ),
+        *([check_index(inputs.verify_index, inputs.repair)] if inputs.verify_index else []),
     ]
 
 

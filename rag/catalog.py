@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS passage_copies (
     pages TEXT NOT NULL DEFAULT '',  -- comma-separated page numbers
     PRIMARY KEY (collection_id, passage_id)
 );
+-- Raised by every process after it changes the vectors (rag/library_lock.py): a process whose
+-- Chroma was opened at an older generation opens it again before using it.
+CREATE TABLE IF NOT EXISTS library_state (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
 
 
@@ -123,6 +129,19 @@ class Catalog:
         if "index_version" not in columns:
             self._db.execute("ALTER TABLE documents "
                              "ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0")
+
+    # -- generation ----------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        row = self._db.execute("SELECT value FROM library_state WHERE key = 'generation'"
+                               ).fetchone()
+        return int(row[0]) if row else 0
+
+    def bump_generation(self) -> int:
+        self._db.execute("INSERT INTO library_state (key, value) VALUES ('generation', 1) "
+                         "ON CONFLICT (key) DO UPDATE SET value = value + 1")
+        self._db.commit()
+        return self.generation()
 
     # -- collections ---------------------------------------------------------------------------
 

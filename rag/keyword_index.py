@@ -240,6 +240,11 @@ class KeywordIndex:
         self.ensure(collection_id)
         return int(self._db.execute(f"SELECT count(*) FROM {table}_rows").fetchone()[0])
 
+    def passage_ids(self, collection_id: str) -> list[str]:
+        table = table_name(collection_id)
+        self.ensure(collection_id)
+        return [str(r[0]) for r in self._db.execute(f"SELECT passage_id FROM {table}_rows")]
+
     def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]:
         """Stored passages by id, found through the row table's index (FTS5 cannot index
         passage_id): a lookup costs well under a millisecond at any collection size."""

@@ -5,6 +5,11 @@ index (FTS5), ``chroma/`` the vectors. Writing one document goes: catalogue row 
 passages of that path removed, new passages written to Chroma and FTS (with deterministic ids),
 row "complete". Opening the library removes whatever a crash left pending, so a later ingest
 redoes that document cleanly and nothing is ever duplicated.
+
+Several processes may use one library (the window and a CLI ingest): writes to the vectors take
+turns under ``library.lock`` and a process reopens Chroma when another one wrote
+(rag/library_lock.py). A document is pending only while its writer holds that lock, so whatever
+is pending when a process takes it was left by a crash.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from rag.document_names import DocumentName, DocumentNames
 from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
+from rag.library_lock import LibraryLock
 from rag.loaders.reading import read_file_bytes, sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader, image_frames, pdf_page_image
 from rag.passage_vectors import embedding_texts
@@ -41,8 +47,8 @@ from rag.retrieve import (
     vector_candidates,
 )
 from rag.scoring import DEFAULT_SCORING
-from rag.services import CollectionInfo, DocumentInfo, IngestEvent
-from rag.vector_store import ChromaVectorStores
+from rag.services import CollectionInfo, DocumentInfo, IndexCheck, IngestEvent
+from rag.vector_store import ChromaVectorStores, entry_ids
 
 DATABASE_FILE = "library.sqlite3"
 CHROMA_FOLDER = "chroma"
@@ -72,7 +78,6 @@ class _Parsed:
     path: Path
     row: DocumentRow
     passages: list[Passage]
-    previous: DocumentRow | None
     embeddings: list[list[list[float]]] = field(default_factory=list)  # per passage
     copies: dict[int, Copies] = field(default_factory=dict)  # by ordinal: repeated text
     note: str = ""  # for the person: "12 pages read by OCR, 2 unreadable"
@@ -84,7 +89,6 @@ class _Loaded:
     document: LoadedDocument
     size: int
     mtime_ns: int
-    previous: DocumentRow | None
     note: str = ""
 
 
@@ -110,6 +114,9 @@ class Library:
         self._catalog = Catalog(self._db)
         self._keywords = KeywordIndex(self._db)
         self._vectors_client: ChromaVectorStores | None = None
+        # Between processes: writers take turns; the generation our Chroma was opened at.
+        self._between = LibraryLock(index_dir)
+        self._vectors_generation = -1
         # Per collection id: the catalogue stamp and the document names built from it.
         self._names: dict[str, tuple[tuple[object, ...], DocumentNames]] = {}
         # A search's keyword side runs here, on its own connection, while the question is
@@ -135,25 +142,60 @@ class Library:
             if self._keyword_reader is not None:
                 self._keyword_reader.close()
                 self._keyword_reader = self._keyword_index = None
+            if self._vectors_client is not None:
+                self._vectors_client.close()
+                self._vectors_client = None
+            self._between.close()
             self._db.close()
 
     # -- storage --------------------------------------------------------------------------------
 
     def _vectors(self) -> ChromaVectorStores:
-        """Chroma opens on first need (it is slow to import); leftovers of a crash go then."""
+        """Chroma, opened on first need (it is slow to import) and again whenever another
+        process changed the vectors since; leftovers of a crash go then. Call it holding the
+        library lock (shared or exclusive) for as long as the result is used."""
         with self._lock:
-            if self._vectors_client is None:
-                self._vectors_client = ChromaVectorStores(self._index_dir / CHROMA_FOLDER)
-                self._finish_interrupted()
+            if (self._vectors_client is None
+                    or self._catalog.generation() != self._vectors_generation):
+                with self._between.exclusive():  # opening may write Chroma's files
+                    if self._vectors_client is not None:
+                        self._vectors_client.close()
+                        self._vectors_client = None
+                    generation = self._catalog.generation()
+                    self._vectors_client = ChromaVectorStores(self._index_dir / CHROMA_FOLDER)
+                    self._vectors_generation = generation
+                    self._finish_interrupted()
             return self._vectors_client
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Changing the vectors: this process alone, on a current Chroma; the others reopen
+        theirs afterwards."""
+        with self._lock, self._between.exclusive():
+            self._vectors()
+            try:
+                with self._rolled_back_on_error():
+                    yield
+            finally:
+                self._vectors_generation = self._catalog.bump_generation()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        with self._lock, self._between.shared():
+            yield
 
     def _store(self, collection: Collection) -> VectorStore:
         return self._vectors().store(
             collection.id, lambda ids: self._keywords.passages(collection.id, ids))
 
     def _finish_interrupted(self) -> None:
+        """Under the exclusive lock: a pending row is then a crashed writer's, never a live
+        one's (a writer holds the lock from pending to complete)."""
         assert self._vectors_client is not None
-        for row in self._catalog.pending():
+        pending = list(self._catalog.pending())
+        if pending:
+            self._vectors_generation = self._catalog.bump_generation()
+        for row in pending:
             store = self._vectors_client.store(row.collection_id)
             self._remove_passages(store, row.collection_id, row.path, row.sha256)
             self._catalog.remove_document(row.collection_id, row.path)
@@ -173,9 +215,22 @@ class Library:
                 if not create:
                     raise CollectionError(f"There is no collection named '{name}'. "
                                           f"{_known(self._catalog.collections())}")
-                found = self._catalog.create_collection(name)
+                with self._between.exclusive(), self._rolled_back_on_error():
+                    # Another process may have made it meanwhile: the catalogue returns it.
+                    found = self._catalog.create_collection(name)
+                    self._keywords.ensure(found.id)
             self._keywords.ensure(found.id)
             return found
+
+    @contextlib.contextmanager
+    def _rolled_back_on_error(self) -> Iterator[None]:
+        """A write that fails leaves no transaction open (it would hold SQLite's write lock and
+        stop every other Enclave process writing)."""
+        try:
+            yield
+        except BaseException:
+            self._db.rollback()
+            raise
 
     # -- collections ----------------------------------------------------------------------------
 
@@ -191,11 +246,11 @@ class Library:
         self._collection(name, create=True)
 
     def rename_collection(self, old: str, new: str) -> None:
-        with self._lock:
+        with self._lock, self._between.exclusive(), self._rolled_back_on_error():
             self._catalog.rename_collection(old, new)
 
     def delete_collection(self, name: str) -> None:
-        with self._lock:
+        with self._writing():
             collection = self._collection(name)
             self._vectors().drop(collection.id)
             self._keywords.drop(collection.id)
@@ -222,12 +277,12 @@ class Library:
             plan = plan_query(query, top_k * 2, mode, self._document_names(found))
         by_keyword = self._keyword_side(plan, found.id)
         embedding = self._embedder.embed([query])[0] if mode != "keyword" else None
-        with self._lock:
+        with self._reading():
             by_vector, best = vector_candidates(plan, embedding, self._store(found))
         keyword_hits = by_keyword.result()
         rare: list[str] = []
         if mode == "hybrid" and embedding is not None:
-            with self._lock:
+            with self._reading():
                 by_vector, keyword_hits = self._both_sides(found, plan, embedding, by_vector,
                                                            keyword_hits)
                 most = max(1, int(self._keywords.passage_count(found.id)
@@ -294,10 +349,45 @@ class Library:
             self._names[collection.id] = cached
         return cached[1]
 
+    # -- checking -------------------------------------------------------------------------------
+
+    def verify_index(self, repair: bool = False) -> list[IndexCheck]:
+        """Every collection's catalogued passages against Chroma's vectors; with ``repair``,
+        lost vectors embedded again from the stored passage texts (no file needed) and vectors
+        of passages no longer catalogued removed."""
+        checks = []
+        for collection in self._catalog.collections():
+            with self._writing() if repair else self._reading():
+                checks.append(self._verify_collection(collection, repair))
+        return checks
+
+    def _verify_collection(self, collection: Collection, repair: bool) -> IndexCheck:
+        self._keywords.ensure(collection.id)
+        ids = self._keywords.passage_ids(collection.id)
+        passages = self._keywords.passages(collection.id, ids)
+        store = self._store(collection)
+        entries = {pid: entry_ids(p) for pid, p in passages.items()}
+        lost_entries = store.missing([e for es in entries.values() for e in es])
+        lost = [passages[pid] for pid, es in entries.items() if lost_entries.intersection(es)]
+        known = {e for es in entries.values() for e in es}
+        extra = sorted(store.entry_ids() - known)
+        documents = tuple(sorted({p.source for p in lost}))
+        if not repair or not (lost or extra):
+            return IndexCheck(collection.name, len(ids), len(lost), documents, len(extra))
+        keep = sorted(known - lost_entries)
+        store = self._vectors().rebuild(
+            collection.id, keep, lambda ids: self._keywords.passages(collection.id, ids))
+        for start in range(0, len(lost), EMBED_STEP):
+            step = lost[start:start + EMBED_STEP]
+            store.add(step, [self._embedder.embed(embedding_texts(p)) for p in step])
+        still = store.missing([e for p in lost for e in entries[p.passage_id]])
+        return IndexCheck(collection.name, len(ids), len(lost), documents, len(extra),
+                          repaired=not still)
+
     # -- forgetting -----------------------------------------------------------------------------
 
     def forget(self, path: Path, collection: str) -> bool:
-        with self._lock:
+        with self._writing():
             found = self._collection(collection)
             for candidate in _spellings(path):
                 row = self._catalog.document_at(found, candidate)
@@ -314,7 +404,8 @@ class Library:
         from rag.loaders import is_supported
 
         target = self._collection(collection, create=True)
-        self._vectors()  # open Chroma (and finish an interrupted ingest) before anything else
+        with self._reading():
+            self._vectors()  # open Chroma (and finish an interrupted ingest) before anything
         candidates = list(discover(paths, is_supported, _unsupported_reason))
         total = len(candidates)
         done = 0
@@ -400,7 +491,7 @@ class Library:
         except Exception as exc:  # one bad file never stops the batch
             return IngestEvent("failed", 0, 0, path,
                                f"could not be read ({type(exc).__name__})")
-        return _Loaded(path, document, info.st_size, info.st_mtime_ns, previous)
+        return _Loaded(path, document, info.st_size, info.st_mtime_ns)
 
     def _read_scans(self, loaded: _Loaded, done: int, total: int, cancel: Cancel | None
                     ) -> Generator[IngestEvent, None, _Loaded | IngestEvent]:
@@ -468,7 +559,7 @@ class Library:
         row = DocumentRow(target.id, str(path), document.sha256, loaded.size, loaded.mtime_ns,
                           document.title, len(document.pages), len(passages), "pending",
                           now_iso(), self._version)
-        return _Parsed(path, row, passages, loaded.previous, copies=copies, note=loaded.note)
+        return _Parsed(path, row, passages, copies=copies, note=loaded.note)
 
     def _write(self, target: Collection, batch: list[_Parsed],
                cancel: Cancel | None) -> Iterator[IngestEvent]:
@@ -494,19 +585,35 @@ class Library:
         for item in batch:
             item.embeddings = [list(itertools.islice(vectors, next(counts)))
                                for _ in item.passages]
-            with self._lock:
-                self._write_document(target, item)
-            yield IngestEvent("indexed", 0, 0, item.path, item.note,
-                              passages=len(item.passages), pages=item.row.pages)
+        # The batch's documents are written in one turn of the library lock.
+        events = []
+        with self._writing():
+            for item in batch:
+                twin = self._write_document(target, item)
+                if twin is not None:
+                    events.append(IngestEvent("unchanged", 0, 0, item.path,
+                                              f"same content as {twin}, already indexed"))
+                else:
+                    events.append(IngestEvent("indexed", 0, 0, item.path, item.note,
+                                              passages=len(item.passages),
+                                              pages=item.row.pages))
+        yield from events
 
-    def _write_document(self, target: Collection, item: _Parsed) -> None:
+    def _write_document(self, target: Collection, item: _Parsed) -> str | None:
+        """Write one document; or, when a file of the same content is indexed and still there
+        (a copy in the same folder, or written by another process meanwhile), its path."""
         store = self._store(target)
         twin = self._catalog.document_with_sha(target, item.row.sha256)
+        if (twin is not None and twin.path != item.row.path and Path(twin.path).exists()
+                and twin.index_version == self._version):
+            return twin.path
+        # Read again under the lock: another process may have written this file meanwhile.
+        previous = self._catalog.document_at(target, item.row.path)
         self._catalog.mark_pending(item.row)
         # A new path has nothing to clear: whatever a crash left is cleared on the next open,
         # since every write happens under a pending row.
-        if item.previous is not None:
-            self._remove_passages(store, target.id, item.previous.path, item.previous.sha256)
+        if previous is not None:
+            self._remove_passages(store, target.id, previous.path, previous.sha256)
         if twin is not None and twin.path != item.row.path:
             # The same content under another path that no longer exists: the file moved.
             self._remove_passages(store, target.id, twin.path, twin.sha256)
@@ -516,6 +623,7 @@ class Library:
         self._catalog.set_copies(target.id, item.row.sha256, {
             item.passages[n].passage_id: (c.count, c.pages) for n, c in item.copies.items()})
         self._catalog.mark_complete(target.id, item.row.path)
+        return None
 
     def _forget_removed(self, target: Collection, paths: Sequence[Path]) -> Iterator[Path]:
         for given in paths:

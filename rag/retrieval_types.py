@@ -75,6 +75,14 @@ class VectorStore(Protocol):
 
     def delete_document(self, doc_sha256: str) -> None: ...
 
+    def missing(self, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these entries (a passage's id, its windows' ids) have no readable vector."""
+        ...
+
+    def entry_ids(self) -> set[str]:
+        """Every entry stored: passages and windows."""
+        ...
+
     def delete_source(self, source: str) -> None:
         """Every passage of the file at ``source`` (the path as ingested)."""
         ...

@@ -64,6 +64,22 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class IndexCheck:
+    """One collection's index, checked: does every catalogued passage have its vectors?"""
+
+    collection: str
+    passages: int  # catalogued passages
+    lost: int  # passages (or their windows) Chroma holds no vector for
+    documents: tuple[str, ...] = ()  # the files those belong to
+    extra: int = 0  # vectors of passages the catalogue no longer lists
+    repaired: bool = False  # the lost vectors were embedded again and the extra ones removed
+
+    @property
+    def healthy(self) -> bool:
+        return self.repaired or (self.lost == 0 and self.extra == 0)
+
+
+@dataclass(frozen=True)
 class PreparedQuestion:
     """What the model should be given, or why it should not be asked at all."""
 
@@ -88,6 +104,11 @@ class LibraryService(Protocol):
 
     def ingest(self, paths: Sequence[Path], collection: str,
                cancel: Cancel | None = None) -> Iterator[IngestEvent]: ...
+
+    def verify_index(self, repair: bool = False) -> list[IndexCheck]:
+        """Every collection's catalogued passages against their vectors; ``repair`` embeds the
+        lost ones again from the stored texts."""
+        ...
 
     def forget(self, path: Path, collection: str) -> bool: ...
 

@@ -35,6 +35,12 @@ def _window_id(passage_id: str, n: int) -> str:
     return f"{passage_id}{_WINDOW_MARK}{n}"
 
 
+def entry_ids(passage: Passage) -> list[str]:
+    """The entries a passage is stored as: its own and one per window."""
+    return [passage.passage_id,
+            *(_window_id(passage.passage_id, n) for n in range(1, len(windows(passage)) + 1))]
+
+
 def _owner(entry_id: str) -> str:
     """The passage an entry belongs to: its own id, or the part before "#w<n>"."""
     return entry_id.partition(_WINDOW_MARK)[0]
@@ -59,6 +65,34 @@ class ChromaVectorStores:
             configuration={"hnsw": _HNSW},  # type: ignore[arg-type]
         )
         return ChromaVectorStore(collection, lookup)
+
+    def rebuild(self, collection_id: str, keep: Sequence[str],
+                lookup: PassageLookup | None = None) -> ChromaVectorStore:
+        """The collection written afresh with only the ``keep`` entries (their vectors read
+        back), under its own name again: Chroma cannot delete from or add to a collection
+        whose vector index lost entries (it fails applying its log). Whatever a crash midway
+        leaves, the next rebuild starts over; the passages' texts are kept by the caller."""
+        spare = f"{collection_id[:50]}-rebuild"
+        names = {c.name for c in self._client.list_collections()}
+        if spare in names:
+            self._client.delete_collection(spare)
+        fresh = self._client.create_collection(spare, embedding_function=None,
+                                               configuration={"hnsw": _HNSW})  # type: ignore[arg-type]
+        if collection_id in names:
+            old = self._client.get_collection(collection_id)
+            for n in range(0, len(keep), _WRITE_BATCH):
+                got = old.get(ids=list(keep[n:n + _WRITE_BATCH]),
+                              include=["embeddings", "documents", "metadatas"])
+                if got["ids"]:
+                    fresh.upsert(ids=got["ids"], embeddings=got["embeddings"],
+                                 documents=got["documents"], metadatas=got["metadatas"])
+            self._client.delete_collection(collection_id)
+        fresh.modify(name=collection_id)
+        return self.store(collection_id, lookup)
+
+    def close(self) -> None:
+        """Stop the embedded Chroma (its in-memory copy of the vectors goes with it)."""
+        self._client.close()  # type: ignore[attr-defined]  # PersistentClient has it
 
     def drop(self, collection_id: str) -> None:
         names = {c.name for c in self._client.list_collections()}
@@ -175,6 +209,33 @@ class ChromaVectorStore:
         stored = self._collection.get(ids=list(passage_ids), include=["documents", "metadatas"])
         return {pid: _passage(text or "", meta) for pid, text, meta in
                 zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True)}
+
+    def missing(self, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these entries (passages or windows) have no vector Chroma can read back.
+        A vector lost under its metadata (two writers at once, before rag/library_lock.py)
+        makes Chroma fail the whole read, so a failing chunk is halved until the lost ones are
+        found."""
+        from chromadb.errors import ChromaError
+
+        lost: set[str] = set()
+        chunks = [list(entry_ids[n:n + _WRITE_BATCH])
+                  for n in range(0, len(entry_ids), _WRITE_BATCH)]
+        while chunks:
+            chunk = chunks.pop()
+            try:
+                found = self._collection.get(ids=chunk, include=["embeddings"])
+            except ChromaError:
+                if len(chunk) == 1:
+                    lost.update(chunk)
+                else:
+                    chunks += [chunk[:len(chunk) // 2], chunk[len(chunk) // 2:]]
+                continue
+            lost.update(set(chunk) - set(found["ids"]))
+        return lost
+
+    def entry_ids(self) -> set[str]:
+        """Every entry stored: passages and windows."""
+        return set(self._collection.get(include=[])["ids"])
 
     def delete_document(self, doc_sha256: str) -> None:
         self._collection.delete(where={"doc_sha256": doc_sha256})

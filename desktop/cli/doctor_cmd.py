@@ -1,4 +1,5 @@
-"""``enclave doctor [--json]``: check this installation; exit 1 when anything fails."""
+"""``enclave doctor [--json] [--repair]``: check this installation and the document index; exit 1
+when anything fails. ``--repair`` embeds again the passages whose vectors the index lost."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ MARKS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]"}
 def register(commands: Any) -> None:
     p = commands.add_parser("doctor", help="check the installation and say how to fix problems")
     p.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
+    p.add_argument("--repair", action="store_true",
+                   help="repair the document index: embed again passages that lost their "
+                        "vectors (from the stored text)")
     p.set_defaults(run=run)
 
 
@@ -35,6 +39,9 @@ def run(args: argparse.Namespace, app: Application) -> int:
         gpu_layers=settings.gpu_layers,
         threads=settings.threads,
         ocr_languages=settings.ocr_languages,
+        verify_index=(lambda: app.library().verify_index(repair=args.repair))
+        if settings.index_dir.exists() else None,
+        repair=args.repair,
     ))
     overall = worst(results)
     if args.json:

@@ -76,11 +76,14 @@ def main(argv: Sequence[str] | None = None,
         from desktop.cli.window_cmd import open_window
 
         return open_window(measure_startup=args.measure_startup)
-    from desktop.app.settings import SettingsError, load_settings
+    from desktop.app.settings import Settings, SettingsError, load_settings
+    from desktop.app.storage_errors import explain
     from desktop.egress.arming import arm_egress_guard
     from models.errors import ModelError
+    from rag.library_lock import LibraryBusy
 
     app = None
+    settings: Settings | None = None
     try:
         settings = load_settings()
         _warn_if_home_is_open(settings.home)
@@ -101,10 +104,20 @@ def main(argv: Sequence[str] | None = None,
         # The reader went away (`enclave ... | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-    except OSError as exc:
-        # Disk full, permission denied, ...: one line a person can act on, not a traceback.
-        where = f" ({exc.filename})" if exc.filename else ""
-        print(f"enclave: {exc.strerror or exc}{where}.", file=sys.stderr)
+    except LibraryBusy as exc:
+        print(f"enclave: {exc}.", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:
+        # A read-only or full data folder, permission denied, ...: one line a person can act
+        # on, not a traceback (desktop/app/storage_errors.py); anything else is a bug.
+        home = settings.home if settings is not None else None
+        explained = explain(exc, home) if home is not None else None
+        if explained is None and isinstance(exc, OSError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            explained = f"{exc.strerror or exc}{where}."
+        if explained is None:
+            raise
+        print(f"enclave: {explained}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         if app is not None:

@@ -209,3 +209,26 @@ def test_the_ocr_check_names_the_engine_its_languages_and_what_to_install() -> N
     none = check_ocr(None, (), ())
     assert none.status == "warn" and "cannot be read" in none.message
     assert "tesseract-ocr" in none.fix
+
+
+def test_the_index_check_names_lost_vectors_and_the_repair() -> None:
+    from installer.doctor import check_index
+    from rag.services import IndexCheck
+
+    healthy = check_index(lambda: [IndexCheck("Smith v Jones", 120, 0)], repaired=False)
+    assert healthy.status == "ok" and "120 passages, every one with its vectors" in \
+        healthy.message
+    broken = check_index(lambda: [IndexCheck("Smith v Jones", 120, 7, ("/m/lease.pdf",))],
+                         repaired=False)
+    assert broken.status == "fail"
+    assert "'Smith v Jones': 7 passages without vectors in /m/lease.pdf" in broken.message
+    assert "enclave doctor --repair" in broken.fix
+    mended = check_index(lambda: [IndexCheck("Smith v Jones", 120, 7, ("/m/lease.pdf",),
+                                             repaired=True)], repaired=True)
+    assert mended.status == "ok" and "7 passages embedded again" in mended.message
+
+    def unreadable() -> list[IndexCheck]:
+        raise RuntimeError("Error executing plan")
+
+    failed = check_index(unreadable, repaired=False)
+    assert failed.status == "fail" and "could not be read" in failed.message
