@@ -51,8 +51,8 @@ def write_folders(root: Path) -> tuple[Path, Path]:
 
 
 def one_round(root: Path, env: dict[str, str]) -> Round:
-    from rag.library import Library
     from rag.embedder import MiniLMEmbedder
+    from rag.library import Library
 
     home = root / "home"
     first, second = write_folders(root / "docs")

@@ -79,7 +79,7 @@ class ChromaVectorStores:
         fresh = self._client.create_collection(spare, embedding_function=None,
                                                configuration={"hnsw": _HNSW})  # type: ignore[arg-type]
         if collection_id in names:
-            old = self._client.get_collection(collection_id)
+            old = self._client.get_collection(collection_id, embedding_function=None)
             for n in range(0, len(keep), _WRITE_BATCH):
                 got = old.get(ids=list(keep[n:n + _WRITE_BATCH]),
                               include=["embeddings", "documents", "metadatas"])

@@ -20,6 +20,7 @@ GUARD = egress_guard.install()
 def enclave_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "enclave-home"
     home.mkdir()
+    home.chmod(0o700)  # as Enclave makes it, whatever umask an earlier test left
     monkeypatch.setenv("ENCLAVE_HOME", str(home))
     monkeypatch.delenv("ENCLAVE_MODEL", raising=False)
     return home

@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None,
         from desktop.cli.window_cmd import open_window
 
         return open_window(measure_startup=args.measure_startup)
-    from desktop.app.settings import Settings, SettingsError, load_settings
+    from desktop.app.settings import SettingsError, load_settings
     from desktop.app.storage_errors import explain
     from desktop.egress.arming import arm_egress_guard
     from models.errors import ModelError

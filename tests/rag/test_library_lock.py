@@ -45,9 +45,8 @@ def test_a_process_that_holds_the_lock_too_long_is_named_not_waited_for_forever(
         tmp_path: Path) -> None:
     holder = _holder(tmp_path / "library.lock", 5.0)
     lock = LibraryLock(tmp_path, wait_seconds=0.3)
-    with pytest.raises(LibraryBusy, match="Another Enclave window or command"):
-        with lock.shared():
-            pass
+    with pytest.raises(LibraryBusy, match="Another Enclave window or command"), lock.shared():
+        pass
     holder.kill()
 
 
@@ -55,11 +54,8 @@ def test_readers_share_and_a_search_inside_a_write_stays_exclusive(tmp_path: Pat
     one, two = LibraryLock(tmp_path, wait_seconds=0.3), LibraryLock(tmp_path, wait_seconds=0.3)
     with one.shared(), two.shared():
         pass  # two searches at once
-    with one.exclusive():
-        with one.shared():
-            with pytest.raises(LibraryBusy):
-                with two.shared():
-                    pass
+    with one.exclusive(), one.shared(), pytest.raises(LibraryBusy), two.shared():
+        pass
     with two.exclusive():  # released in the end
         pass
 
