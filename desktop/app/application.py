@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.app.ask_service import AskOptions, AskService
+from desktop.app.audit_events import DocumentForgotten, PassagesSearched
 from desktop.app.audit_log import AuditLog
 from desktop.app.ingest_service import IngestService
 from desktop.app.settings import Settings
 from models.chat_model import ChatModel
 from models.model_thread import ModelThread
+from rag.documents import display_path
 
 if TYPE_CHECKING:
+    from rag.retrieval_types import Hit
     from rag.services import AssistantService, LibraryService
 
 LibraryFactory = Callable[[Settings], "LibraryService"]
@@ -65,6 +69,25 @@ class Application:
             if self._assistant is None:
                 self._assistant = self._open_assistant(self._settings, library)
             return self._assistant
+
+    def search(self, query: str, collection: str, top_k: int, interface: str = "cli"
+               ) -> list[Hit]:
+        """The library's search, audited (what was searched for, per question_logging, and
+        which passages it found)."""
+        hits = self.library().search(query, collection, top_k)
+        self.audit.record_event(PassagesSearched(
+            query=query, collection=collection,
+            sources=[{"source": display_path(Path(h.passage.source)), "page": h.passage.page}
+                     for h in hits], interface=interface))
+        return hits
+
+    def forget(self, path: Path, collection: str, interface: str = "cli") -> bool:
+        """Remove one document from a collection, audited whether or not it was there."""
+        removed = self.library().forget(path, collection)
+        self.audit.record_event(DocumentForgotten(collection=collection,
+                                                  path=display_path(path), removed=removed,
+                                                  interface=interface))
+        return removed
 
     @property
     def library_open(self) -> bool:

@@ -4,6 +4,9 @@
 (None: the model alone) and where it came from. ``answer``: how that question ended: refused
 (nothing relevant, so the model was not asked), answered by the model alone, or answered from
 passages, with the passages the answer cites (``sources``) and how many it was given.
+``search``: passages searched for without asking the model (``enclave search``, one entry per
+query of a batch, and ``enclave eval``'s question sets as one entry), with the passages found.
+``forget``: a document removed from a collection, by a person or because its file was gone.
 ``api_request``: a request to the local API (desktop/api/), answered or refused (a wrong or
 missing token is 401), with the program's address; its questions are ``question`` and
 ``answer`` entries like the window's, with interface "api".
@@ -79,6 +82,42 @@ class ApiRequest:
     status: int  # the HTTP status answered
     client: str  # the calling program's address, "127.0.0.1:51234"
     reason: str = ""  # why it was refused, in a sentence
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PassagesSearched:
+    kind: ClassVar[str] = "search"
+    query: str  # logged per question_logging, like a question
+    collection: str
+    sources: list[dict[str, Any]] = field(default_factory=list)  # {"source", "page"} found
+    interface: str = "cli"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class QuestionSetScored:
+    kind: ClassVar[str] = "search"
+    query: str  # "question set <file>: N questions"
+    collection: str
+    questions: int
+    interface: str = "eval"
+
+    def data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentForgotten:
+    kind: ClassVar[str] = "forget"
+    collection: str
+    path: str
+    removed: bool
+    interface: str = "cli"
 
     def data(self) -> dict[str, Any]:
         return asdict(self)

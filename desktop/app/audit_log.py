@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from desktop.app.audit_events import AuditEvent
 
 KINDS = ("ingest", "question", "answer", "export", "egress_blocked", "settings_change",
-         "api_request")
+         "api_request", "search", "forget")
 QUESTION_LOGGING = ("full", "hashed", "off")
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 # Data keys that carry what a person typed; logged per ``question_logging``.

@@ -41,7 +41,7 @@ def run_collections(args: argparse.Namespace, app: Application) -> int:
 @library_command
 def run_forget(args: argparse.Namespace, app: Application) -> int:
     collection = args.collection or app.settings.collection
-    removed = app.library().forget(Path(args.path), collection)
+    removed = app.forget(Path(args.path), collection)
     if args.json:
         print(json.dumps({"path": args.path, "collection": collection, "forgotten": removed},
                          ensure_ascii=False))

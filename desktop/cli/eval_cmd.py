@@ -33,6 +33,7 @@ def register(commands: Any) -> None:
 
 @library_command
 def run(args: argparse.Namespace, app: Application) -> int:
+    from desktop.app.audit_events import QuestionSetScored
     from rag.evaluation import DEPTH, QuestionSetError, evaluate, read_questions
 
     try:
@@ -42,6 +43,9 @@ def run(args: argparse.Namespace, app: Application) -> int:
     collection = args.collection or app.settings.collection
     library = app.library()
     score = evaluate(questions, lambda q: library.retrieve(q, collection, DEPTH, args.mode).hits)
+    app.audit.record_event(QuestionSetScored(
+        query=f"question set {args.questions}: {score.questions} questions",
+        collection=collection, questions=score.questions))
     result = dict(score.to_json(), collection=collection, mode=args.mode)
     if args.answers:
         result["answers"] = answer_quality(app, questions, collection, args.max_tokens)

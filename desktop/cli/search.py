@@ -47,7 +47,8 @@ def run(args: argparse.Namespace, app: Application) -> int:
     if args.collection is None and collection not in {c.name for c in library.collections()}:
         library.create_collection(collection)
     for query in queries:
-        hits = [h.to_json(explain=args.explain) for h in library.search(query, collection, top_k)]
+        hits = [h.to_json(explain=args.explain)
+                for h in app.search(query, collection, top_k, interface="cli")]
         result: dict[str, Any] = {"query": query, "collection": collection, "hits": hits}
         if args.explain:
             result["scoring"] = DEFAULT_SCORING.to_json()

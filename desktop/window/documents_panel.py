@@ -341,7 +341,7 @@ class DocumentsPanel(QWidget):
         if collection is None:
             return
         def forget() -> bool:
-            return self._app.library().forget(path, collection)
+            return self._app.forget(path, collection, interface="window")
         self._tasks.run(forget, lambda _: self.refresh(), self._problem)
 
     # -- ingestion -----------------------------------------------------------------------------

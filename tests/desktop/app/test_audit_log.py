@@ -222,6 +222,33 @@ def test_ingest_and_ask_leave_their_events_in_the_audit_log(
     assert verify(path).ok
 
 
+@pytest.mark.slow
+def test_search_batch_search_eval_and_forget_are_audited(
+        cli_env: dict[str, str], enclave_home: Path, tmp_path: Path) -> None:
+    from desktop.egress.check.sample import write_sample_pdf
+
+    pdf = write_sample_pdf(tmp_path / "protocol.pdf")
+    assert _enclave(cli_env, "ingest", str(pdf)).returncode == 0
+    assert _enclave(cli_env, "search", "hand hygiene").returncode == 0
+    (tmp_path / "queries.txt").write_text("gloves\nmasks\n", encoding="utf-8")
+    assert _enclave(cli_env, "search", "--batch", str(tmp_path / "queries.txt")).returncode == 0
+    (tmp_path / "qa.jsonl").write_text(json.dumps(
+        {"q": "When are hands washed?", "source": "protocol.pdf", "key": "hand"}) + "\n", encoding="utf-8")
+    assert _enclave(cli_env, "eval", str(tmp_path / "qa.jsonl")).returncode == 0
+    assert _enclave(cli_env, "forget", str(pdf)).returncode == 0
+    entries = audit_log.read_entries(enclave_home / "audit" / "audit.jsonl")
+    assert [e["kind"] for e in entries] == ["ingest", "search", "search", "search", "search",
+                                            "forget"]
+    searches = [e["data"] for e in entries[1:5]]
+    assert [d["query"] for d in searches[:3]] == ["hand hygiene", "gloves", "masks"]
+    assert searches[0]["sources"] and searches[0]["sources"][0]["source"].endswith(
+        "protocol.pdf")
+    assert searches[3]["questions"] == 1 and searches[3]["interface"] == "eval"
+    assert entries[5]["data"] == {"collection": "default", "path": str(pdf), "removed": True,
+                                  "interface": "cli"}
+    assert verify(enclave_home / "audit" / "audit.jsonl").ok
+
+
 def test_paths_and_dates_in_event_data_are_logged_as_text(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.jsonl")
     entry = log.record("export", path=tmp_path / "chat.md", day=date(2026, 1, 31))

@@ -124,6 +124,10 @@ def test_a_bad_file_gets_its_own_error_row_and_the_rest_is_indexed(qtbot, tmp_pa
     with qtbot.waitSignal(window.documents.documents_changed, timeout=60_000):
         window.documents.forget(folder / "protocol.pdf")
     assert window.documents.document_list.count() == 0
+    from desktop.app.audit_log import read_entries
+
+    forgotten = [e for e in read_entries(window.app.audit.path) if e["kind"] == "forget"]
+    assert [e["data"]["interface"] for e in forgotten] == ["window"]
 
 
 def test_collections_are_created_renamed_and_deleted(qtbot) -> None:
