@@ -233,7 +233,8 @@ def test_search_batch_search_eval_and_forget_are_audited(
     (tmp_path / "queries.txt").write_text("gloves\nmasks\n", encoding="utf-8")
     assert _enclave(cli_env, "search", "--batch", str(tmp_path / "queries.txt")).returncode == 0
     (tmp_path / "qa.jsonl").write_text(json.dumps(
-        {"q": "When are hands washed?", "source": "protocol.pdf", "key": "hand"}) + "\n", encoding="utf-8")
+        {"q": "When are hands washed?", "source": "protocol.pdf", "key": "hand"}) + "\n",
+        encoding="utf-8")
     assert _enclave(cli_env, "eval", str(tmp_path / "qa.jsonl")).returncode == 0
     assert _enclave(cli_env, "forget", str(pdf)).returncode == 0
     entries = audit_log.read_entries(enclave_home / "audit" / "audit.jsonl")
