@@ -194,14 +194,21 @@ def read_entries(path: Path) -> list[dict[str, Any]]:
             if (e := _parse(line)) is not None]
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the whole chain; name the first broken entry (its 1-based line number) and why."""
+def verify(path: Path, used: bool = False, anchor: str | None = None) -> VerifyResult:
+    """Check the whole chain; name the first broken entry (its 1-based line number) and why.
+    ``used``: this data folder holds a library or conversations, so a log that is missing
+    altogether was deleted. ``anchor``: a code from ``anchor_code`` recorded elsewhere earlier;
+    the log must still hold that entry unchanged."""
     path = Path(path)
     head = _read_head(path)
     if not path.is_file():
         if head is not None:
             return VerifyResult(False, 0, 1, f"the log file is missing, but {head['seq']} "
                                              "entries were written")
+        if used or anchor:
+            return VerifyResult(False, 0, 1, "the audit log and its record (audit.jsonl.head) "
+                                             "are both missing, but this data folder has been "
+                                             "used: they were deleted")
         return VerifyResult(True, 0, None, "no audit log yet (nothing recorded)")
     raw = path.read_bytes()
     lines = raw.split(b"\n")
@@ -209,6 +216,7 @@ def verify(path: Path) -> VerifyResult:
     if lines and lines[-1] == b"":
         lines.pop()
     prev = GENESIS
+    previous_time = ""
     for number, line in enumerate(lines, start=1):
         if torn_tail and number == len(lines):
             return VerifyResult(False, number - 1, number,
@@ -218,8 +226,16 @@ def verify(path: Path) -> VerifyResult:
         if broken:
             return VerifyResult(False, number - 1, number, broken)
         entry = json.loads(line)
-        prev = entry["hash"]
+        if str(entry["time"]) < previous_time:
+            return VerifyResult(False, number - 1, number,
+                                f"entry {number} is dated {entry['time']}, before the entry "
+                                f"ahead of it ({previous_time}): its time was changed, or the "
+                                "computer's clock was set back")
+        prev, previous_time = entry["hash"], str(entry["time"])
     count = len(lines)
+    if head is None and count:
+        return VerifyResult(False, count, count, "the record of the last entry written "
+                                                 "(audit.jsonl.head) is missing or damaged")
     if head is not None and head["seq"] > count:
         return VerifyResult(False, count, count + 1,
                             f"the log ends at entry {count}, but {head['seq']} entries were "
@@ -228,7 +244,46 @@ def verify(path: Path) -> VerifyResult:
             json.loads(lines[head["seq"] - 1])["hash"] != head["hash"]:
         return VerifyResult(False, head["seq"] - 1, head["seq"],
                             f"entry {head['seq']} is not the one that was last written")
-    return VerifyResult(True, count, None, f"{count} entries, chain intact")
+    if head is not None and head["seq"] < count:
+        return VerifyResult(False, head["seq"], head["seq"] + 1,
+                            f"entries {head['seq'] + 1} to {count} come after the last one "
+                            f"Enclave recorded writing (entry {head['seq']}): they were added "
+                            "by something else, or Enclave stopped while writing")
+    if anchor is not None:
+        broken = _check_anchor(anchor, lines)
+        if broken:
+            return VerifyResult(False, count, None, broken)
+    return VerifyResult(True, count, None, f"{count} entries, chain intact"
+                        + (", anchor matches" if anchor else ""))
+
+
+ANCHOR_PREFIX = "ENCLAVE-AUDIT"
+
+
+def anchor_code(path: Path) -> str | None:
+    """A short code naming the last entry (its number and hash), to be written down or filed
+    outside this computer; ``verify(anchor=code)`` later proves the log up to that entry was
+    not rewritten since, even by someone who recomputed every hash."""
+    entries = read_entries(path)
+    if not entries:
+        return None
+    last = entries[-1]
+    return f"{ANCHOR_PREFIX}-{last['seq']}-{last['hash'][:32]}"
+
+
+def _check_anchor(anchor: str, lines: list[bytes]) -> str:
+    parts = anchor.strip().rsplit("-", 2)
+    if len(parts) != 3 or parts[0] != ANCHOR_PREFIX or not parts[1].isdigit() \
+            or len(parts[2]) < 16:
+        return f"'{anchor}' is not an audit anchor (they look like {ANCHOR_PREFIX}-12-3fa9...)"
+    seq, digest = int(parts[1]), parts[2].lower()
+    if seq > len(lines) or seq < 1:
+        return (f"the anchor names entry {seq}, but the log holds {len(lines)}: entries were "
+                "removed and the chain rebuilt")
+    if not json.loads(lines[seq - 1])["hash"].startswith(digest):
+        return (f"entry {seq} is not the one anchored: the log was rewritten up to there since "
+                "the anchor was taken (every hash recomputed)")
+    return ""
 
 
 def _check_line(line: bytes, number: int, prev: str) -> str:

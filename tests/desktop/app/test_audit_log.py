@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +256,72 @@ def test_paths_and_dates_in_event_data_are_logged_as_text(tmp_path: Path) -> Non
     entry = log.record("export", path=tmp_path / "chat.md", day=date(2026, 1, 31))
     assert entry["data"] == {"path": str(tmp_path / "chat.md"), "day": "2026-01-31"}
     assert verify(log.path).ok
+
+
+def _forged(entries: list[dict[str, Any]], seq: int, **changes: Any) -> dict[str, Any]:
+    """An entry as a forger writes it: changed, its hash recomputed, chained to the one before."""
+    entry = dict(entries[seq - 2], **changes) if seq > 1 else dict(changes)
+    entry.update(seq=seq, prev=entries[seq - 2]["hash"] if seq > 1 else audit_log.GENESIS)
+    entry["hash"] = audit_log.entry_hash(entry)
+    return entry
+
+
+def test_a_line_appended_with_a_recomputed_hash_is_caught_by_the_head(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    _log_with(path, 3)
+    entries = audit_log.read_entries(path)
+    with path.open("a") as f:
+        f.write(json.dumps(_forged([*entries, {}], 4, kind="question",
+                                   data={"question": "planted"})) + "\n")
+    result = verify(path)
+    assert not result.ok and result.first_broken == 4
+    assert "come after the last one Enclave recorded writing" in result.reason
+
+
+def test_an_entry_dated_before_the_one_ahead_of_it_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    _log_with(path, 3)
+    entries = audit_log.read_entries(path)
+    lines = _lines(path)
+    lines[2] = json.dumps(_forged(entries, 3, time="2001-01-01T00:00:00+00:00",
+                                  kind="question", data={"question": "backdated"})) + "\n"
+    path.write_text("".join(lines))
+    audit_log._write_head(path, json.loads(lines[2]))  # the forger rewrites the head too
+    result = verify(path)
+    assert not result.ok and result.first_broken == 3 and "is dated 2001-01-01" in result.reason
+
+
+def test_deleting_both_files_of_a_used_home_is_not_no_log_yet(enclave_home: Path) -> None:
+    cli_env = dict(os.environ)
+    _log_with(enclave_home / "audit" / "audit.jsonl", 2)
+    (enclave_home / "index").mkdir()
+    assert _enclave(cli_env, "audit", "verify").returncode == 0
+    for name in ("audit.jsonl", "audit.jsonl.head"):
+        (enclave_home / "audit" / name).unlink()
+    gone = _enclave(cli_env, "audit", "verify")
+    assert gone.returncode == 1 and "both missing" in gone.stderr
+
+
+def test_an_anchor_proves_a_rewritten_log_was_rewritten(enclave_home: Path) -> None:
+    cli_env = dict(os.environ)
+    path = enclave_home / "audit" / "audit.jsonl"
+    _log_with(path, 3)
+    anchored = _enclave(cli_env, "audit", "anchor")
+    assert anchored.returncode == 0, anchored.stderr
+    code = anchored.stdout.strip()
+    assert code.startswith("ENCLAVE-AUDIT-3-") and "Record this code" in anchored.stderr
+    _log_with(path, 1)  # the log grows: the anchor still holds
+    ok = _enclave(cli_env, "audit", "verify", "--anchor", code)
+    assert ok.returncode == 0 and "anchor matches" in ok.stdout
+    # Rewritten from entry 2 on with every hash recomputed and the head rewritten: the chain
+    # alone cannot tell; the anchor can.
+    entries = audit_log.read_entries(path)
+    rewritten = entries[:1]
+    for seq in range(2, 5):
+        rewritten.append(_forged([*rewritten, {}], seq, kind="question", time=entries[seq - 1][
+            "time"], data={"question": f"rewritten {seq}", "collection": "default"}))
+    path.write_text("".join(json.dumps(e) + "\n" for e in rewritten))
+    audit_log._write_head(path, rewritten[-1])
+    assert verify(path).ok, "a full rewrite passes the chain: that is what anchors are for"
+    caught = _enclave(cli_env, "audit", "verify", "--anchor", code)
+    assert caught.returncode == 1 and "entry 3 is not the one anchored" in caught.stderr
