@@ -3,7 +3,9 @@ commands that repeat the check by hand."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,71 @@ def page_path(report_path: Path) -> Path:
     return report_path.with_suffix(".md")
 
 
+# What the method can and cannot show, stated in every report so it is filed with its limits.
+LIMITS = (
+    "It traces the Enclave processes it starts (strace, every thread and child) while they run "
+    "the listed steps; code paths those steps do not reach (other commands, other files, other "
+    "settings) are not exercised.",
+    "It runs with a throwaway data folder and default settings; on-prem servers configured "
+    "in a user's own settings are not part of this run.",
+    "It shows what Enclave itself attempted; it does not watch the rest of the computer (other "
+    "programs, the operating system's own updates or telemetry).",
+    "The network namespace has only a loopback, so an attempt fails instead of leaving; the "
+    "trace still records it, which is what fails the check (the canary step proves this).",
+    "The digest below lets anyone confirm that this report and its traces are the ones filed; "
+    "it does not prove who ran it (sign the digest, or file it at once, for that).",
+)
+
+
+def filing(result: dict[str, Any]) -> dict[str, Any]:
+    """Who ran the check where, on which build of Enclave."""
+    import getpass
+    import platform
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return {"host": platform.node(), "user": user, "enclave_build": build_identifier()}
+
+
+def build_identifier() -> str:
+    """Enclave's version and a SHA-256 over its own source files, as installed: two reports
+    with the same identifier were made by the same code."""
+    import importlib.metadata
+
+    try:
+        version = importlib.metadata.version("enclave")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    root = Path(__file__).resolve().parents[3]
+    digest = hashlib.sha256()
+    for package in ("desktop", "rag", "models", "installer"):
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(source.read_bytes())
+    return f"{version}+src.{digest.hexdigest()[:16]}"
+
+
+def digest(result: dict[str, Any], traces: Path) -> str:
+    """SHA-256 over the report (without its digest) and every trace file, by name."""
+    h = hashlib.sha256()
+    body = {k: v for k, v in result.items() if k != "digest"}
+    h.update(json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
+    if traces.is_dir():
+        for trace in sorted(traces.rglob("*")):
+            if trace.is_file():
+                h.update(trace.relative_to(traces).as_posix().encode() + b"\0")
+                h.update(trace.read_bytes())
+    return h.hexdigest()
+
+
 def write(result: dict[str, Any], report_path: Path) -> tuple[Path, Path]:
     report_path.parent.mkdir(parents=True, exist_ok=True)
+    result = dict(result, filed_by=filing(result), limits=list(LIMITS))
+    result["digest"] = {"sha256": digest(result, traces_dir(report_path)),
+                        "over": "this report without 'digest' (JSON, keys sorted) and each "
+                                f"file under {traces_dir(report_path).name}/, by name"}
     report_path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     page = page_path(report_path)
     page.write_text(markdown(result), encoding="utf-8")
@@ -85,6 +150,13 @@ def markdown(result: dict[str, Any]) -> str:
     out = [f"# Enclave zero-egress verification: **{result['verdict']}**", ""]
     out.append(f"Run at {result['started_at']} on {result['runtime']['platform']} "
                f"(Python {result['runtime']['python']}), {result.get('seconds', '?')} s.")
+    if result.get("filed_by"):
+        f = result["filed_by"]
+        out += ["", f"Host `{f['host']}`, run by `{f['user']}`, Enclave build "
+                    f"`{f['enclave_build']}`."]
+    if result.get("digest"):
+        out += ["", f"Digest (SHA-256 {result['digest']['over']}): "
+                    f"`{result['digest']['sha256']}`"]
     out += ["", "## Checks", "", "| check | result | detail |", "|---|---|---|"]
     for c in result["checks"]:
         out.append(f"| {c['name']} | **{c['status']}** | {_cell(c['detail'])} |")
@@ -118,6 +190,9 @@ def markdown(result: dict[str, Any]) -> str:
     out += ["", "## Model files", "", "| kind | file | bytes | SHA-256 |", "|---|---|---|---|"]
     for m in result.get("model_files", []):
         out.append(f"| {m['kind']} | `{m['path']}` | {m['bytes']} | `{m['sha256']}` |")
+    if result.get("limits"):
+        out += ["", "## What this check cannot show", ""]
+        out += [f"- {line}" for line in result["limits"]]
     if result.get("what_to_run_instead"):
         out += ["", "## What to run instead", ""]
         out += [f"- {line}" for line in result["what_to_run_instead"]]

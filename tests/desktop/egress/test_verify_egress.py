@@ -117,6 +117,19 @@ def test_without_the_tools_it_is_inconclusive_never_a_pass(tmp_path: Path) -> No
     assert "INCONCLUSIVE" in done.stdout and "apt-get install strace" in done.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["verdict"] == "INCONCLUSIVE" and report["what_to_run_instead"]
+    # Filed as it is: who ran it where, on which build, its limits, and a digest that changes
+    # when the report does.
+    import platform
+
+    from desktop.egress.check.report import digest, traces_dir
+
+    assert report["filed_by"]["host"] == platform.node() and report["filed_by"]["user"]
+    assert report["filed_by"]["enclave_build"].count("+src.") == 1
+    assert any("throwaway data folder" in line for line in report["limits"])
+    assert report["digest"]["sha256"] == digest(report, traces_dir(tmp_path / "r.json"))
+    assert digest(dict(report, verdict="PASS"), tmp_path / "none") != report["digest"]["sha256"]
+    page = (tmp_path / "r.md").read_text()
+    assert report["digest"]["sha256"] in page and "What this check cannot show" in page
 
 
 def test_a_command_missing_from_the_build_is_reported_never_passed(tmp_path: Path) -> None:
