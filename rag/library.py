@@ -48,7 +48,7 @@ from rag.retrieve import (
 )
 from rag.scoring import DEFAULT_SCORING
 from rag.services import CollectionInfo, DocumentInfo, IndexCheck, IngestEvent
-from rag.vector_store import ChromaVectorStores, entry_ids
+from rag.vector_store import ChromaVectorStores, PassageLookup, entry_ids
 
 DATABASE_FILE = "library.sqlite3"
 CHROMA_FOLDER = "chroma"
@@ -185,8 +185,11 @@ class Library:
             yield
 
     def _store(self, collection: Collection) -> VectorStore:
-        return self._vectors().store(
-            collection.id, lambda ids: self._keywords.passages(collection.id, ids))
+        return self._vectors().store(collection.id, self._passage_lookup(collection))
+
+    def _passage_lookup(self, collection: Collection) -> PassageLookup:
+        """The stored passages by id, from the keyword index's table (no Chroma read)."""
+        return lambda ids: self._keywords.passages(collection.id, ids)
 
     def _finish_interrupted(self) -> None:
         """Under the exclusive lock: a pending row is then a crashed writer's, never a live
@@ -218,7 +221,6 @@ class Library:
                 with self._between.exclusive(), self._rolled_back_on_error():
                     # Another process may have made it meanwhile: the catalogue returns it.
                     found = self._catalog.create_collection(name)
-                    self._keywords.ensure(found.id)
             self._keywords.ensure(found.id)
             return found
 
@@ -375,11 +377,12 @@ class Library:
         if not repair or not (lost or extra):
             return IndexCheck(collection.name, len(ids), len(lost), documents, len(extra))
         keep = sorted(known - lost_entries)
-        store = self._vectors().rebuild(
-            collection.id, keep, lambda ids: self._keywords.passages(collection.id, ids))
+        store = self._vectors().rebuild(collection.id, keep, self._passage_lookup(collection))
         for start in range(0, len(lost), EMBED_STEP):
             step = lost[start:start + EMBED_STEP]
-            store.add(step, [self._embedder.embed(embedding_texts(p)) for p in step])
+            texts = [embedding_texts(p) for p in step]
+            vectors = iter(self._embedder.embed([t for ts in texts for t in ts]))
+            store.add(step, [list(itertools.islice(vectors, len(ts))) for ts in texts])
         still = store.missing([e for p in lost for e in entries[p.passage_id]])
         return IndexCheck(collection.name, len(ids), len(lost), documents, len(extra),
                           repaired=not still)

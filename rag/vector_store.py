@@ -160,8 +160,7 @@ class ChromaVectorStore:
         passages = self._lookup(passage_ids)
         # The entries of these passages the query did not return: read their vectors, so every
         # passage's similarity and best window are exact.
-        entries = {pid: [pid, *(_window_id(pid, n) for n in range(1, len(windows(p)) + 1))]
-                   for pid, p in passages.items()}
+        entries = {pid: entry_ids(p) for pid, p in passages.items()}
         missing = [e for ids in entries.values() for e in ids if e not in found_similarity]
         similarity = dict(found_similarity)
         if missing:
@@ -187,9 +186,7 @@ class ChromaVectorStore:
         keyword side found is worth on the vector side."""
         if not passages:
             return {}
-        entries = {p.passage_id: [p.passage_id, *(_window_id(p.passage_id, n)
-                                                  for n in range(1, len(windows(p)) + 1))]
-                   for p in passages}
+        entries = {p.passage_id: entry_ids(p) for p in passages}
         wanted = [e for ids in entries.values() for e in ids]
         stored = self._collection.get(ids=wanted, include=["embeddings"])
         similarity: dict[str, float] = {}

@@ -31,11 +31,8 @@ def is_storage_error(exc: BaseException) -> bool:
 
 def probe(folder: Path) -> int | None:
     """The errno writing to ``folder`` fails with, or None when it can be written."""
-    target = folder
-    while not target.exists() and target.parent != target:
-        target = target.parent
     try:
-        fd, name = tempfile.mkstemp(prefix=".enclave-probe-", dir=target)
+        fd, name = tempfile.mkstemp(prefix=".enclave-probe-", dir=_nearest_existing(folder))
     except OSError as exc:
         return exc.errno
     try:
@@ -76,10 +73,15 @@ def explain(exc: BaseException, home: Path) -> str | None:
             "run 'enclave doctor' to check it.")
 
 
-def _free_bytes(folder: Path) -> int:
+def _nearest_existing(folder: Path) -> Path:
+    """The folder, or the nearest of its parents that exists (a data folder not made yet)."""
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
+    return folder
+
+
+def _free_bytes(folder: Path) -> int:
     try:
-        return shutil.disk_usage(folder).free
+        return shutil.disk_usage(_nearest_existing(folder)).free
     except OSError:
         return LOW_SPACE_BYTES

@@ -38,7 +38,7 @@ LIMITS = (
 )
 
 
-def filing(result: dict[str, Any]) -> dict[str, Any]:
+def filing() -> dict[str, Any]:
     """Who ran the check where, on which build of Enclave."""
     import getpass
     import platform
@@ -83,7 +83,7 @@ def digest(result: dict[str, Any], traces: Path) -> str:
 
 def write(result: dict[str, Any], report_path: Path) -> tuple[Path, Path]:
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    result = dict(result, filed_by=filing(result), limits=list(LIMITS))
+    result = dict(result, filed_by=filing(), limits=list(LIMITS))
     result["digest"] = {"sha256": digest(result, traces_dir(report_path)),
                         "over": "this report without 'digest' (JSON, keys sorted) and each "
                                 f"file under {traces_dir(report_path).name}/, by name"}
