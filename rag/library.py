@@ -33,8 +33,9 @@ from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
 from rag.library_lock import LibraryLock
-from rag.loaders.reading import read_file_bytes, sha256_of_file
-from rag.ocr import INSTALL_HINT, OcrError, PageReader, image_frames, pdf_page_image
+from rag.loaders.isolated import DocumentReader, InProcessReader, ReadingStopped
+from rag.loaders.reading import sha256_of_file
+from rag.ocr import INSTALL_HINT, OcrError, PageReader
 from rag.passage_vectors import embedding_texts
 from rag.retrieval_types import Embedder, Hit, VectorStore
 from rag.retrieve import (
@@ -97,9 +98,12 @@ class Library:
     each storage operation runs under one lock; an ingest releases it between steps."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, ocr: PageReader | None = None,
-                 no_ocr_reason: str = INSTALL_HINT) -> None:
+                 no_ocr_reason: str = INSTALL_HINT, reader: DocumentReader | None = None) -> None:
         self._index_dir = index_dir
         self._embedder = embedder
+        # Files are read by ``reader``: the application's reads each in a child process held to
+        # a time and a memory limit (rag/loaders/isolated.py); by default, in this process.
+        self._reader: DocumentReader = reader if reader is not None else InProcessReader()
         # Scanned pages and images are read by ``ocr`` (rag/ocr.py); without it they are
         # reported with ``no_ocr_reason`` (what to install).
         self._ocr = ocr
@@ -135,6 +139,7 @@ class Library:
         return self._embedder
 
     def close(self) -> None:
+        self._reader.close()
         with self._lock:
             if self._keyword_thread is not None:
                 self._keyword_thread.shutdown(wait=True)
@@ -404,6 +409,13 @@ class Library:
 
     def ingest(self, paths: Sequence[Path], collection: str,
                cancel: Cancel | None = None) -> Iterator[IngestEvent]:
+        try:
+            yield from self._ingest(paths, collection, cancel)
+        finally:
+            self._reader.close()  # the reader's child, if any, is not kept between ingests
+
+    def _ingest(self, paths: Sequence[Path], collection: str,
+                cancel: Cancel | None) -> Iterator[IngestEvent]:
         from rag.loaders import is_supported
 
         target = self._collection(collection, create=True)
@@ -428,7 +440,7 @@ class Library:
                                   "set, as in folders from old Windows shares or zip files): "
                                   "rename the file, then add it again")
                 continue
-            examined = self._examine(target, candidate.path)
+            examined = self._examine(target, candidate.path, cancel)
             if isinstance(examined, _Loaded) and examined.document.scanned:
                 examined = yield from self._read_scans(examined, done, total, cancel)
             outcome = self._prepare(target, examined) if isinstance(examined, _Loaded) \
@@ -457,10 +469,9 @@ class Library:
                                   "no longer in the folder, so it was forgotten")
         yield IngestEvent("finished", done, total, detail="cancelled" if cancelled else "")
 
-    def _examine(self, target: Collection, path: Path) -> _Loaded | IngestEvent:
+    def _examine(self, target: Collection, path: Path, cancel: Cancel | None
+                 ) -> _Loaded | IngestEvent:
         """Decide what a file needs: nothing (unchanged), or reading (the loaded document)."""
-        from rag.loaders import load_document
-
         key = str(path)
         try:
             info = path.stat()
@@ -486,7 +497,7 @@ class Library:
                     and twin.index_version == self._version):
                 return IngestEvent("unchanged", 0, 0, path,
                                    f"same content as {twin.path}, already indexed")
-            document = load_document(path)
+            document = self._reader.read(path, cancel)
         except UnreadableDocument as exc:
             return IngestEvent("failed", 0, 0, path, exc.reason)
         except OSError as exc:
@@ -511,13 +522,9 @@ class Library:
             return replace(loaded, document=replace(document, scanned=()),
                            note=f"{_pages(len(scanned))} scanned, not read: "
                                 f"{self._no_ocr_reason}")
-        try:
-            data = read_file_bytes(loaded.path)
-        except (OSError, UnreadableDocument) as exc:
-            return IngestEvent("failed", 0, 0, loaded.path, f"could not be read ({exc})")
-        frames = image_frames(data) if document.format == "image" else None
         texts: dict[int, str] = {}
         unreadable: list[int] = []
+        stopped = ""  # why the rest of the pages were not read: the file's time ran out
         for count, number in enumerate(scanned, start=1):
             if cancel is not None and cancel.is_set():
                 return IngestEvent("failed", 0, 0, loaded.path, "stopped while reading its "
@@ -526,23 +533,33 @@ class Library:
                               f"reading page {number} by OCR ({count} of {len(scanned)})",
                               pages=len(scanned), pages_read=count - 1)
             try:
-                image = next(frames) if frames is not None else pdf_page_image(data, number)
+                image = self._reader.page_image(loaded.path, document.format, number, cancel)
                 texts[number] = self._ocr.read(image)
-            except (OcrError, StopIteration, OSError, ValueError) as exc:
+            except ReadingStopped as exc:
+                if cancel is not None and cancel.is_set():
+                    return IngestEvent("failed", 0, 0, loaded.path, "stopped while reading "
+                                       "its scanned pages")
+                stopped = exc.why
+                unreadable += scanned[count - 1:]
+                break
+            except (OcrError, UnreadableDocument) as exc:
                 log.warning("%s page %s: %s", loaded.path, number, exc)
                 unreadable.append(number)
-            except Exception as exc:  # a page the renderer cannot draw costs that page
+            except Exception as exc:  # a page the engine cannot read costs that page
                 log.warning("%s page %s: %s", loaded.path, number, type(exc).__name__)
                 unreadable.append(number)
         read = [n for n in scanned if texts.get(n, "").strip()]
         unreadable += [n for n in scanned if n in texts and not texts[n].strip()]
         if not read and not has_text:
             return IngestEvent("failed", 0, 0, loaded.path,
+                               f"{stopped}, so it was skipped" if stopped else
                                f"its {_pages(len(scanned))} could not be read by OCR")
         pages = [Page(p.number, texts.get(p.number, p.text) if p.number is not None else p.text)
                  for p in document.pages]
         note = f"{_pages(len(read))} read by OCR"
-        if unreadable:
+        if stopped:
+            note += f", {len(unreadable)} not read ({stopped})"
+        elif unreadable:
             note += f", {len(unreadable)} unreadable (page {', '.join(map(str, unreadable))})"
         return replace(loaded, document=replace(document, pages=pages, scanned=()),
                        note=note)

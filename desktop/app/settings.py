@@ -46,6 +46,8 @@ class Settings:
     # Tesseract's names ("deu", "eng"); empty: the system's language and English (rag/ocr.py).
     ocr_languages: tuple[str, ...] = field(default_factory=tuple)
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    reading_time_limit: int = default("reading_time_limit")  # seconds per file (ingest)
+    reading_memory_limit: int = default("reading_memory_limit")  # MB per file (ingest)
 
     @property
     def models_dir(self) -> Path:

@@ -117,6 +117,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allowed_hosts", list, (), label="Allowed hosts", items="host names",
             help="On-prem hosts Enclave may connect to besides this computer (host or "
                  "host:port)."),
+    Setting("reading_time_limit", int, 180, minimum=10, maximum=3600, step=30,
+            label="Time limit per file",
+            help="How long one file may take to read, in seconds, before it is skipped as "
+                 "damaged or made to be slow (a 2,000-page PDF of text took 31 seconds on a "
+                 "two-core machine); the files after it are read as usual."),
+    Setting("reading_memory_limit", int, 2048, minimum=512, maximum=65536, step=256,
+            label="Memory per file",
+            help="How much memory reading one file may take, in MB, before it is skipped as "
+                 "damaged or made to swell when opened."),
 )
 
 BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from desktop.app.audit_log import AuditLog
     from rag.assistant import Assistant
     from rag.library import Library
+    from rag.loaders.isolated import DocumentReader
     from rag.retrieval_types import Embedder
 
 
@@ -104,9 +105,18 @@ def open_library(settings: Settings, embedder: Embedder | None = None) -> Librar
     and is kept for the library's life (one load per library)."""
     from rag.library import Library
 
-    reader, reason = ocr_reader(settings)
-    return Library(settings.index_dir, embedder or bundled_embedder(settings), ocr=reader,
-                   no_ocr_reason=reason)
+    ocr, reason = ocr_reader(settings)
+    return Library(settings.index_dir, embedder or bundled_embedder(settings), ocr=ocr,
+                   no_ocr_reason=reason, reader=document_reader(settings))
+
+
+def document_reader(settings: Settings) -> DocumentReader:
+    """Each file read in a child process held to the settings' time and memory limits
+    (rag/loaders/isolated.py)."""
+    from rag.loaders.isolated import IsolatedReader, ReadingLimits
+
+    return IsolatedReader(ReadingLimits(seconds=settings.reading_time_limit,
+                                        memory_mb=settings.reading_memory_limit))
 
 
 def ocr_reader(settings: Settings) -> tuple[Any, str]:

@@ -128,6 +128,10 @@ class SettingsDialog(QDialog):
                                       "for example deu+eng.")
         form.addRow(BY_NAME["ocr_languages"].label, self.ocr_languages)
 
+        self.reading_time_limit = _spin_box("reading_time_limit", settings.reading_time_limit)
+        self.reading_time_limit.setSuffix(" s")
+        form.addRow(BY_NAME["reading_time_limit"].label, self.reading_time_limit)
+
         layout.addLayout(form)
         saved = QLabel(f"Saved in {settings.config_path}")
         saved.setObjectName("muted")
@@ -165,5 +169,6 @@ class SettingsDialog(QDialog):
             "ocr_languages": tuple(dict.fromkeys(
                 part for part in re.split(r"[+,\s]+", self.ocr_languages.text().strip().lower())
                 if part)),
+            "reading_time_limit": self.reading_time_limit.value(),
         }
         return {k: v for k, v in wanted.items() if getattr(self.settings, k) != v}

@@ -24,4 +24,6 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "api_port": int,
     "ocr_languages": list,
     "allowed_hosts": list,
+    "reading_time_limit": int,
+    "reading_memory_limit": int,
 }

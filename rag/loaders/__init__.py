@@ -59,8 +59,8 @@ def load_document(path: Path) -> LoadedDocument:
     path = Path(os.path.abspath(path))  # normalised, but links are not resolved
     try:
         return _load(path)
-    except UnreadableDocument:
-        raise
+    except (UnreadableDocument, MemoryError):
+        raise  # a reader with a memory limit (rag/loaders/isolated.py) names that itself
     except Exception as exc:  # the promise is one clear line, never a traceback
         raise UnreadableDocument(path, f"could not be read ({type(exc).__name__})") from exc
 

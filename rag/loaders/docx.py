@@ -22,6 +22,10 @@ from rag.text_cleaning import clean_text
 _NOT_DOCX = "not a readable Word document (the file is damaged or is not really .docx)"
 # A .docx is a zip; refuse one that would inflate to more than this (a "zip bomb").
 _MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
+# Of which XML (the text and its markup, parsed whole into memory at many times its size): 1,000
+# pages of plain paragraphs (3 million characters) written by python-docx make 4.2 MB of it.
+# Pictures, the rest of the 500 MB, are never parsed.
+_MAX_XML_BYTES = 64 * 1024 * 1024
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
@@ -39,7 +43,7 @@ class DocxLoader:
             document = docx.Document(io.BytesIO(data))
             lines = list(_lines(document))
             core_title = (document.core_properties.title or "").strip()
-        except UnreadableDocument:
+        except (UnreadableDocument, MemoryError):
             raise
         except Exception:
             raise UnreadableDocument(path, _NOT_DOCX) from None
@@ -60,6 +64,8 @@ def _check_archive(path: Path, data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             unzipped = sum(info.file_size for info in archive.infolist())
+            xml = sum(info.file_size for info in archive.infolist()
+                      if info.filename.lower().endswith((".xml", ".rels")))
     except (zipfile.BadZipFile, OSError, ValueError):
         raise UnreadableDocument(path, _NOT_DOCX) from None
     if "word/document.xml" not in names:
@@ -67,6 +73,11 @@ def _check_archive(path: Path, data: bytes) -> None:
     if unzipped > _MAX_UNZIPPED_BYTES:
         limit_mb = _MAX_UNZIPPED_BYTES // 2**20
         raise UnreadableDocument(path, f"too large once unpacked (over {limit_mb} MB of content)")
+    if xml > _MAX_XML_BYTES:
+        raise UnreadableDocument(
+            path, f"its text would unpack to {round(xml / 2**20)} MB of markup (1,000 pages of "
+                  f"text make about 4 MB; Enclave reads up to {_MAX_XML_BYTES // 2**20} MB): the "
+                  "file is damaged or made to swell when opened")
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

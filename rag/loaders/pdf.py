@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,7 +44,7 @@ class PdfLoader:
             reader = PdfReader(io.BytesIO(data), strict=False)
             _unlock(path, reader)
             raw_pages = list(reader.pages)
-        except UnreadableDocument:
+        except (UnreadableDocument, MemoryError):
             raise
         except DependencyError:  # pypdf tries the empty password while opening the file
             raise UnreadableDocument(path, _CANNOT_DECRYPT) from None
@@ -52,7 +52,7 @@ class PdfLoader:
             raise UnreadableDocument(path, _DAMAGED) from None
         if not raw_pages:
             raise UnreadableDocument(path, "PDF has no pages")
-        texts = [_page_text(page) for page in raw_pages]
+        texts = _page_texts(path, raw_pages)
         pictured = [not has_text_layer(t) and t.strip() != "" and _has_image(page)
                     for t, page in zip(texts, raw_pages, strict=True)]
         texts = without_page_furniture(texts)
@@ -106,9 +106,69 @@ def _unlock(path: Path, reader: object) -> None:
         raise UnreadableDocument(path, _PASSWORD)
 
 
+# Drawing instructions, decoded, that one document may hold across its pages. Text pages hold
+# tens of kilobytes each; a crafted file makes every page draw 70 MB (pypdf's cap per stream),
+# which the text extractor reads at some 6 MB a second.
+_MAX_CONTENT_BYTES = 256 * 1024 * 1024
+_TOO_MUCH_DRAWING = (f"its pages hold more than {_MAX_CONTENT_BYTES // 2**20} MB of drawing "
+                     "instructions, far more than documents of text have: the file is damaged "
+                     "or made to be slow to read")
+
+
+def _page_texts(path: Path, pages: Sequence[object]) -> list[str]:
+    """Each page's text. Pages that draw the same content with the same resources (a form
+    repeated, or a file made to parse one huge stream once per page) are read once; a file
+    with more than _MAX_CONTENT_BYTES of distinct content is refused before any is read."""
+    keys = [_content_key(page) for page in pages]
+    first: dict[tuple[str, str], int] = {}
+    for n, key in enumerate(keys):
+        if key is not None:
+            first.setdefault(key, n)
+    distinct = [n for n, key in enumerate(keys) if key is None or first[key] == n]
+    total = 0
+    for n in distinct:
+        total += _content_size(pages[n])
+        if total > _MAX_CONTENT_BYTES:
+            raise UnreadableDocument(path, _TOO_MUCH_DRAWING)
+    texts = {n: _page_text(pages[n]) for n in distinct}
+    return [texts[n if key is None else first[key]] for n, key in enumerate(keys)]
+
+
+def _content_key(page: object) -> tuple[str, str] | None:
+    """What a page draws, by reference: its content streams' and its resources' object
+    numbers; None when they are not (all) shared objects."""
+    try:
+        contents = page.raw_get("/Contents")  # type: ignore[attr-defined]
+        resources = page.raw_get("/Resources") if "/Resources" in page else None  # type: ignore[attr-defined,operator]
+    except Exception:
+        return None
+    refs = list(contents) if isinstance(contents, list) else [contents]
+    if not refs or not all(hasattr(ref, "idnum") for ref in refs):
+        return None
+    return ",".join(f"{r.idnum}.{r.generation}" for r in refs), repr(resources)
+
+
+def _content_size(page: object) -> int:
+    """The decoded size of a page's content streams (pypdf decodes a stream once, so the
+    extractor's own read of it costs nothing more)."""
+    try:
+        contents = page.get("/Contents")  # type: ignore[attr-defined]
+        if contents is None:
+            return 0
+        contents = contents.get_object()
+        parts = [c.get_object() for c in contents] if isinstance(contents, list) else [contents]
+        return sum(len(part.get_data()) for part in parts)
+    except MemoryError:
+        raise
+    except Exception:
+        return 0  # a broken stream: the extractor finds nothing in it either
+
+
 def _page_text(page: object) -> str:
     try:
         text = page.extract_text() or ""  # type: ignore[attr-defined]
+    except MemoryError:
+        raise  # the whole file is too much to read (rag/loaders/isolated.py says so)
     except Exception:
         # One broken page must not lose the others; it simply contributes no text.
         return ""

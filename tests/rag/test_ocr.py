@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.crafted_files import shared_stream_pdf
 from rag.evaluation import Question, is_answer
 from rag.library import Library
+from rag.loaders.isolated import IsolatedReader, ReadingLimits
 from rag.ocr import EngineInfo, OcrError, TesseractReader, default_languages, find_engine
 from tests.factories import (
     make_image_only_pdf,
@@ -246,3 +248,43 @@ def test_a_page_scanned_sideways_is_turned_and_read(
     hits = library.retrieve("What risks of the colonoscopy were explained?", "ward", 3).hits
     assert "perforation" in hits[0].passage.text and "colonoscopy" in hits[0].passage.text
     library.close()
+
+
+def test_scans_are_drawn_by_the_isolated_reader_and_read(
+        tmp_path: Path, embedder: object, reader: TesseractReader) -> None:
+    source = make_pdf(tmp_path / "a.pdf", ["The boiler was serviced in March.",
+                                           "The gutters were cleared in April."])
+    scan = make_image_only_pdf(source, tmp_path / "docs" / "scan.pdf")
+    isolated = IsolatedReader(ReadingLimits(seconds=60, memory_mb=1024))
+    library = Library(tmp_path / "index", embedder, ocr=reader,  # type: ignore[arg-type]
+                      reader=isolated)
+    try:
+        done = next(e for e in library.ingest([scan], "house") if e.kind == "indexed")
+        assert done.detail == "2 pages read by OCR"
+        hits = library.retrieve("when were the gutters cleared", "house", 3).hits
+        assert hits[0].passage.page == 2
+    finally:
+        library.close()
+
+
+def test_a_pdf_whose_pages_draw_slowly_is_skipped_after_three_pages(
+        tmp_path: Path, embedder: object, reader: TesseractReader) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # 300 pages with no text, each drawing one 70 MB stream: some 10 s a page to draw.
+    shared_stream_pdf(folder / "slow-pages.pdf", pages=300, stream_mb=70)
+    (folder / "note.txt").write_text("The boiler was serviced in March.", encoding="utf-8")
+    isolated = IsolatedReader(ReadingLimits(seconds=60, memory_mb=1024, page_seconds=1))
+    library = Library(tmp_path / "index", embedder, ocr=reader,  # type: ignore[arg-type]
+                      reader=isolated)
+    try:
+        events = [e for e in library.ingest([folder], "house") if e.path is not None]
+        final = {e.path.name: e for e in events if e.kind != "reading"}
+        assert final["note.txt"].kind == "indexed"
+        assert final["slow-pages.pdf"].kind == "failed"
+        assert final["slow-pages.pdf"].detail == ("its pages took too long to draw, so it was "
+                                                  "skipped")
+        pages_tried = [e for e in events if e.kind == "reading"]
+        assert len(pages_tried) == 3
+    finally:
+        library.close()
