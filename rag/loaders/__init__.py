@@ -86,12 +86,25 @@ def _load(path: Path) -> LoadedDocument:
     if actual.startswith("foreign:"):
         raise UnreadableDocument(path, f"not a document Enclave can read: it is {actual[8:]}")
     try:
-        return _LOADERS[actual].parse(path, data, actual)
+        document = _LOADERS[actual].parse(path, data, actual)
     except UnreadableDocument:
         # A file named .pdf/.docx whose bytes are neither that format nor readable text.
         if actual not in _BINARY_FORMAT_REASON and claimed in _BINARY_FORMAT_REASON:
             raise UnreadableDocument(path, _BINARY_FORMAT_REASON[claimed]) from None
         raise
+    characters = sum(len(page.text) for page in document.pages)
+    if characters > MAX_DOCUMENT_CHARACTERS:
+        raise UnreadableDocument(
+            path, f"holds {characters / 1e6:.0f} million characters of text, more than Enclave "
+                  f"indexes from one file ({MAX_DOCUMENT_CHARACTERS // 1_000_000} million, about "
+                  "4,400 pages of a report): split it into smaller files")
+    return document
+
+
+# The most text one file may give: a 2,000-page PDF of licence text gives 4.5 million
+# characters. Past that a file is a log or a data dump (or several documents in one), and
+# embedding it would hold the ingest for hours (5 MB of text makes some 5,000 passages).
+MAX_DOCUMENT_CHARACTERS = 10_000_000
 
 
 _BINARY_FORMATS = ("pdf", "docx", "png", "jpeg", "tiff")

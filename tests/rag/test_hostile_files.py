@@ -7,7 +7,11 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from bench.crafted_files import big_text
 from rag.catalog import Catalog
+from rag.documents import UnreadableDocument
 from rag.library import Library
 from rag.loaders import load_document
 
@@ -59,3 +63,11 @@ def test_a_renamed_collections_old_name_can_be_used_again(tmp_path: Path) -> Non
     assert again.id != first.id and again.name == "Smith v Jones"
     assert {c.name for c in catalog.collections()} == {"Smith v Jones",
                                                        "Smith v Jones (closed)"}
+
+
+def test_a_file_with_more_text_than_any_document_is_refused_named(tmp_path: Path) -> None:
+    dump = big_text(tmp_path / "export.txt", 12)
+    with pytest.raises(UnreadableDocument, match="holds 13 million characters of text"):
+        load_document(dump)
+    slice_ = big_text(tmp_path / "slice.txt", 5)
+    assert len(load_document(slice_).pages[0].text) > 5_000_000
