@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS passage_copies (
 );
 -- Raised by every process after it changes the vectors (rag/library_lock.py): a process whose
 -- Chroma was opened at an older generation opens it again before using it.
+-- Documents indexed whose indexing the application has not yet recorded (its audit log): the
+-- run that wrote each (rag/run_marker.py). A run killed before it recorded them leaves them
+-- here, for the next run to record.
+CREATE TABLE IF NOT EXISTS unreported (
+    collection_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    run TEXT NOT NULL,
+    PRIMARY KEY (collection_id, path)
+);
 CREATE TABLE IF NOT EXISTS library_state (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -230,9 +239,27 @@ class Catalog:
              row.pages, row.passages, row.ingested_at, row.index_version))
         self._db.commit()
 
-    def mark_complete(self, collection_id: str, path: str) -> None:
+    def mark_complete(self, collection_id: str, path: str, run: str) -> None:
+        """The document is whole; until it is reported (``mark_reported``) it is listed as
+        written by ``run``, in the same transaction."""
         self._db.execute("UPDATE documents SET state = 'complete' WHERE collection_id = ? "
                          "AND path = ?", (collection_id, path))
+        self._db.execute("INSERT OR REPLACE INTO unreported VALUES (?, ?, ?)",
+                         (collection_id, path, run))
+        self._db.commit()
+
+    def unreported(self) -> list[tuple[Collection, str, str]]:
+        """(collection, path, run) of each complete document not yet reported."""
+        rows = self._db.execute(
+            "SELECT c.id, c.name, u.path, u.run FROM unreported u "
+            "JOIN documents d ON d.collection_id = u.collection_id AND d.path = u.path "
+            "JOIN collections c ON c.id = u.collection_id WHERE d.state = 'complete' "
+            "ORDER BY c.name, u.path").fetchall()
+        return [(Collection(cid, name), path, run) for cid, name, path, run in rows]
+
+    def mark_reported(self, collection_id: str, paths: list[str]) -> None:
+        self._db.executemany("DELETE FROM unreported WHERE collection_id = ? AND path = ?",
+                             [(collection_id, path) for path in paths])
         self._db.commit()
 
     def touch(self, collection: Collection, path: str, size: int, mtime_ns: int) -> None:

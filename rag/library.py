@@ -33,6 +33,7 @@ from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
 from rag.library_lock import LibraryLock
+from rag.run_marker import RunMarker
 from rag.loaders.isolated import DocumentReader, InProcessReader, ReadingStopped
 from rag.loaders.reading import sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader
@@ -120,6 +121,8 @@ class Library:
         self._vectors_client: ChromaVectorStores | None = None
         # Between processes: writers take turns; the generation our Chroma was opened at.
         self._between = LibraryLock(index_dir)
+        # This run, as the documents it indexes are marked until they are reported.
+        self._run = RunMarker(index_dir)
         self._vectors_generation = -1
         # Per collection id: the catalogue stamp and the document names built from it.
         self._names: dict[str, tuple[tuple[object, ...], DocumentNames]] = {}
@@ -151,6 +154,7 @@ class Library:
                 self._vectors_client.close()
                 self._vectors_client = None
             self._between.close()
+            self._run.close()
             self._db.close()
 
     # -- storage --------------------------------------------------------------------------------
@@ -405,6 +409,29 @@ class Library:
                     return True
             return False
 
+    # -- reporting ------------------------------------------------------------------------------
+
+    def unreported(self) -> dict[str, list[Path]]:
+        """Documents indexed by runs that ended before they were reported (a process killed,
+        a disk that filled up), by collection name: the caller's to report, then
+        ``mark_reported``. A run still going (this one, another process) keeps its own."""
+        with self._lock:
+            rows = self._catalog.unreported()
+        found: dict[str, list[Path]] = {}
+        over: set[str] = set()
+        for collection, path, run in rows:
+            if run in over or not self._run.is_going(run):
+                over.add(run)
+                found.setdefault(collection.name, []).append(Path(path))
+        for run in over:
+            self._run.forget(run)
+        return found
+
+    def mark_reported(self, collection: str, paths: Sequence[Path]) -> None:
+        with self._lock:
+            target = self._collection(collection)
+            self._catalog.mark_reported(target.id, [str(p) for p in paths])
+
     # -- ingestion ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path], collection: str,
@@ -642,7 +669,8 @@ class Library:
         self._keywords.add(target.id, item.passages)
         self._catalog.set_copies(target.id, item.row.sha256, {
             item.passages[n].passage_id: (c.count, c.pages) for n, c in item.copies.items()})
-        self._catalog.mark_complete(target.id, item.row.path)
+        self._run.hold()
+        self._catalog.mark_complete(target.id, item.row.path, self._run.id)
         return None
 
     def _forget_removed(self, target: Collection, paths: Sequence[Path]) -> Iterator[Path]:

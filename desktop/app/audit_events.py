@@ -70,6 +70,9 @@ class DocumentsIngested:
     failed: list[str] = field(default_factory=list)  # paths that could not be read
     complete: bool = True  # False: cancelled or stopped before the last file
     interface: str = "cli"
+    # Recorded by a later run: documents a run indexed but could not record itself (it was
+    # killed, the machine lost power, or the disk filled up before its entry was written).
+    recovered: bool = False
 
     def data(self) -> dict[str, Any]:
         return asdict(self)

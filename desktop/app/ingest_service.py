@@ -37,11 +37,15 @@ class IngestService:
 
     def ingest(self, paths: Sequence[Path], collection: str, cancel: Cancel | None = None,
                interface: str = "cli") -> Iterator[IngestEvent]:
-        """The library's ingest events, passed on; the batch is audited when it ends."""
+        """The library's ingest events, passed on; the batch is audited when it ends, and
+        each document it indexed is then marked reported. Documents an earlier run indexed
+        but could not record (killed, out of disk) are recorded first."""
+        library = self._library()
+        self._record_unreported(library, interface)
         tally = IngestTally()
         finished = False
         try:
-            for event in self._library().ingest(paths, collection, cancel):
+            for event in library.ingest(paths, collection, cancel):
                 tally.add(event)
                 finished = finished or event.kind == "finished"
                 yield event
@@ -53,3 +57,13 @@ class IngestService:
                 failed=[display_path(e.path) for e in tally.failed if e.path],
                 complete=finished and not (cancel is not None and cancel.is_set()),
                 interface=interface))
+            indexed = [e.path for e in tally.indexed if e.path is not None]
+            if indexed:
+                library.mark_reported(collection, indexed)
+
+    def _record_unreported(self, library: LibraryService, interface: str) -> None:
+        for collection, paths in library.unreported().items():
+            self._audit.record_event(DocumentsIngested(
+                collection=collection, indexed=[display_path(p) for p in paths],
+                complete=False, interface=interface, recovered=True))
+            library.mark_reported(collection, paths)
