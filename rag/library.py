@@ -33,7 +33,6 @@ from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
 from rag.keyword_index import KeywordIndex
 from rag.library_lock import LibraryLock
-from rag.run_marker import RunMarker
 from rag.loaders.isolated import DocumentReader, InProcessReader, ReadingStopped
 from rag.loaders.reading import sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader
@@ -48,6 +47,7 @@ from rag.retrieve import (
     plan_query,
     vector_candidates,
 )
+from rag.run_marker import RunMarker
 from rag.scoring import DEFAULT_SCORING
 from rag.services import CollectionInfo, DocumentInfo, IndexCheck, IngestEvent
 from rag.vector_store import ChromaVectorStores, PassageLookup, entry_ids
