@@ -21,6 +21,11 @@ def register(commands: Any) -> None:
                    help="answer length for the ask steps (default: 16, enough to exercise it)")
     p.add_argument("--window-seconds", type=float, default=15.0, metavar="S",
                    help="how long the window stays open before it is closed (default: 15)")
+    p.add_argument("--with-my-settings", action="store_true",
+                   help="run the workflow with this installation's settings (its config.toml: "
+                        "allowed hosts, model, embedding engine, OCR languages, limits) copied "
+                        "into the throwaway data folder, instead of the defaults; your documents, "
+                        "conversations and audit log are not touched")
     p.set_defaults(run=run)
 
 

@@ -49,6 +49,8 @@ class Options:
     # What this build's ``enclave`` accepts (its commands and top-level options), from the CLI's
     # command table: a workflow step is only run when its command exists.
     commands: tuple[str, ...] = ()
+    # Run with the installation's own config.toml (copied into the throwaway home).
+    with_my_settings: bool = False
 
 
 @dataclass
@@ -64,7 +66,8 @@ class Check:
 def options_from(args: argparse.Namespace, commands: Sequence[str]) -> Options:
     return Options(report=args.report, max_tokens=args.max_tokens,
                    window_seconds=args.window_seconds,
-                   plant_leak=os.environ.get(PLANT_LEAK_ENV) == "1", commands=tuple(commands))
+                   plant_leak=os.environ.get(PLANT_LEAK_ENV) == "1", commands=tuple(commands),
+                   with_my_settings=bool(getattr(args, "with_my_settings", False)))
 
 
 def verify_egress(settings: Settings, args: argparse.Namespace, commands: Sequence[str]) -> int:
@@ -185,7 +188,8 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     from desktop.egress.check.sample import write_sample_pdf, write_sample_scan
 
     home = workdir / "home"
-    home.mkdir()
+    home.mkdir(mode=0o700)
+    result["configuration"] = _configuration(settings, options, home)
     sample = write_sample_pdf(workdir / "ward-protocol.pdf")
     scan = write_sample_scan(workdir / "ward-protocol-scan.png", sample)
     steps = plan.build_workflow(list(options.commands), sample, model, options.max_tokens,
@@ -226,6 +230,33 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     result["checks"] = [c.to_json() for c in checks]
     result["verdict"] = _verdict(checks)
     result["repeat_by_hand"] = report.hand_commands(isolation.prefix, strace)
+
+
+def _configuration(settings: Settings, options: Options, home: Path) -> dict[str, Any]:
+    """The settings the workflow runs with: the defaults, or (``with_my_settings``) the
+    installation's config.toml copied into the throwaway home; what is in effect, for the
+    report."""
+    from desktop.app.settings import load_settings
+
+    source = "defaults (a throwaway data folder, no config.toml)"
+    if options.with_my_settings:
+        if settings.config_path.is_file():
+            shutil.copyfile(settings.config_path, home / "config.toml")
+            (home / "config.toml").chmod(0o600)
+            source = f"this installation's settings ({settings.config_path}), copied into a " \
+                     "throwaway data folder"
+        else:
+            source = (f"this installation's settings: it has no config.toml "
+                      f"({settings.config_path}), so the defaults")
+    effective = load_settings({"ENCLAVE_HOME": str(home)})
+    return {"source": source, "allowed_hosts": list(effective.allowed_hosts),
+            "settings": {key: str(getattr(effective, key)) for key in _REPORTED_SETTINGS}}
+
+
+# The settings a reader of the report wants to see in effect.
+_REPORTED_SETTINGS = ("allowed_hosts", "embedding_backend", "ocr_languages", "gpu_layers",
+                      "question_logging", "api_port", "reading_time_limit",
+                      "reading_memory_limit")
 
 
 def _slug(name: str) -> str:

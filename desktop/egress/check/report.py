@@ -27,8 +27,10 @@ LIMITS = (
     "It traces the Enclave processes it starts (strace, every thread and child) while they run "
     "the listed steps; code paths those steps do not reach (other commands, other files, other "
     "settings) are not exercised.",
-    "It runs with a throwaway data folder and default settings; on-prem servers configured "
-    "in a user's own settings are not part of this run.",
+    "It runs with a throwaway data folder: the default settings or, with --with-my-settings, "
+    "this installation's config.toml (see 'Settings in effect'); the user's documents and "
+    "index are not used. No step contacts an on-prem server, so an attempt to reach one, even "
+    "an allowed host, fails the run like any other.",
     "It shows what Enclave itself attempted; it does not watch the rest of the computer (other "
     "programs, the operating system's own updates or telemetry).",
     "The network namespace has only a loopback, so an attempt fails instead of leaving; the "
@@ -104,6 +106,8 @@ def summary_text(result: dict[str, Any]) -> str:
         lines.append(f"  workflow steps traced: {len(ran)} of {len(steps)}"
                      + (f"; not available in this build: {', '.join(unavailable)}"
                         if unavailable else ""))
+    if result.get("configuration"):
+        lines.append(f"  settings: {result['configuration']['source']}")
     if result["verdict"] == "INCONCLUSIVE":
         lines.append("  INCONCLUSIVE is not a pass: see 'what to run instead' in the report.")
     return "\n".join(lines)
@@ -168,6 +172,11 @@ def markdown(result: dict[str, Any]) -> str:
             command = shlex.join(s.get("argv") or []) or s.get("unavailable_reason", "")
             out.append(f"| {s['name']} | {s['status']} | {s.get('socket_attempts', '-')} | "
                        f"{len(s.get('non_loopback_attempts') or [])} | `{_cell(command)}` |")
+    if result.get("configuration"):
+        config = result["configuration"]
+        out += ["", "## Settings in effect", "", f"From {config['source']}.", "",
+                "| setting | value |", "|---|---|"]
+        out += [f"| `{k}` | `{_cell(v)}` |" for k, v in config["settings"].items()]
     if result.get("namespace"):
         ns = result["namespace"]
         out += ["", "## Isolation", "",

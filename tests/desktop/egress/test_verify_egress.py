@@ -110,6 +110,35 @@ def test_a_leak_planted_in_the_workflow_makes_it_fail(
     assert clean["status"] == "pass"
 
 
+@pytest.mark.slow
+def test_it_can_run_with_this_installations_own_settings(
+        cli_env: dict[str, str], enclave_home: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    (enclave_home / "config.toml").write_text(
+        'allowed_hosts = ["records.hospital.example:8443"]\nreading_time_limit = 60\n'
+        'question_logging = "hashed"\n', encoding="utf-8")
+    args = command.argparse.Namespace(report=tmp_path / "r.json", max_tokens=4,
+                                      window_seconds=5.0, with_my_settings=True)
+    options = dataclasses.replace(command.options_from(args, command_names()),
+                                  steps=("ingest",))
+    result = command.run_verification(load_settings(), options)
+    assert result["verdict"] == "PASS", result["checks"]
+    config = result["configuration"]
+    assert config["source"].startswith("this installation's settings")
+    assert config["allowed_hosts"] == ["records.hospital.example:8443"]
+    assert config["settings"]["reading_time_limit"] == "60"
+    assert config["settings"]["question_logging"] == "hashed"
+    ingest = next(s for s in result["steps"] if s["name"] == "ingest")
+    assert ingest["status"].startswith("ran"), ingest
+    # The installation's own data is not touched: nothing indexed, nothing audited there.
+    assert not (enclave_home / "index").exists() and not (enclave_home / "audit").exists()
+    from desktop.egress.check.report import markdown
+
+    assert "## Settings in effect" in markdown(result)
+
+
 def test_without_the_tools_it_is_inconclusive_never_a_pass(tmp_path: Path) -> None:
     env = dict(os.environ, PATH=str(tmp_path))  # no strace, no unshare on this PATH
     done = _enclave(env, "verify-egress", "--report", str(tmp_path / "r.json"))
