@@ -2,8 +2,9 @@
 
 The folder is generated: multi-page PDFs with a real text layer (bench.pdfs), pages of about
 2,500 characters of plausible clinical/legal prose. Enclave's side is the real library built the
-way ``desktop.app.wiring.open_library`` builds it (``Library`` and the configured embedder,
-``embedding_backend``: torch by default, or ONNX Runtime), with the embedder wrapped by
+way ``desktop.app.wiring.open_library`` builds it (``Library``, each file read in a child
+process with the default limits, and the configured embedder, ``embedding_backend``: torch by
+default, or ONNX Runtime), with the embedder wrapped by
 ``RecordingEmbedder`` only to learn which texts it embedded. The raw side is a separately loaded
 ``SentenceTransformer`` (torch) from the same bundled folder encoding every passage and window
 of the folder (what Enclave would embed without its ONNX engine and its once-per-text rule) with
@@ -81,13 +82,15 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
 
     from rag.embedder import BATCH_SIZE, MiniLMEmbedder, bundled_model_dir
     from rag.library import Library
+    from rag.loaders.isolated import IsolatedReader
 
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         folder = Path(tmp) / "documents"
         pages = make_folder(folder, files, pages_per_file)
         inner = embedder if embedder is not None else MiniLMEmbedder().load()
         recorder = RecordingEmbedder(inner)
-        library = Library(Path(tmp) / "index", recorder)
+        # Each file read in a child process, as the application reads them.
+        library = Library(Path(tmp) / "index", recorder, reader=IsolatedReader())
         raw = SentenceTransformer(str(bundled_model_dir()), device="cpu", local_files_only=True)
 
         def encode(texts: list[str]) -> float:

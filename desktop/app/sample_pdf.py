@@ -52,6 +52,14 @@ def write_pdf(path: Path, pages: list[str], title: str) -> Path:
         page += b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (6 + 2 * i)
         objects.append(page)
         objects.append(_content(text))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf_file(objects, info=4))
+    return path
+
+
+def pdf_file(objects: list[bytes], info: int | None = None) -> bytes:
+    """A PDF 1.4 file of ``objects`` (numbered from 1; object 1 the catalog, object ``info``
+    the document information), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -60,8 +68,8 @@ def write_pdf(path: Path, pages: list[str], title: str) -> Path:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bytes(out))
-    return path
+    trailer = b"<< /Size %d /Root 1 0 R" % (len(objects) + 1)
+    if info is not None:
+        trailer += b" /Info %d 0 R" % info
+    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
