@@ -44,6 +44,7 @@ from desktop.window.background import BackgroundTasks
 from desktop.window.banner import Banner
 from desktop.window.composer import Composer
 from desktop.window.documents_panel import DocumentsPanel, dropped_paths
+from desktop.window.elided_label import ElidedLabel
 from desktop.window.local_api import LocalApi, LocalApiDialog
 from desktop.window.model_worker import ModelStatus, ModelWorker
 from desktop.window.pdf_export import write_pdf
@@ -108,11 +109,12 @@ class MainWindow(QMainWindow):
         header_row = QHBoxLayout(header)
         header_row.setContentsMargins(28, 14, 20, 6)
         titles = QVBoxLayout()
-        self.title = QLabel(UNTITLED)
+        # One line each, cut with "…" (the whole text in the tooltip): never wider than the
+        # window, whatever the title or the instructions.
+        self.title = ElidedLabel(UNTITLED)
         self.title.setObjectName("conversationTitle")
-        self.subtitle = QLabel("")
+        self.subtitle = ElidedLabel("")
         self.subtitle.setObjectName("muted")
-        self.subtitle.setWordWrap(True)
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         header_row.addLayout(titles, 1)

@@ -311,6 +311,7 @@ class EmptyState(QWidget):
         title = QLabel("Ask a question about your documents")
         title.setObjectName("emptyTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setWordWrap(True)  # a narrow window wraps it rather than cutting it off
         steps = QLabel(
             "1.  Add documents on the right: <b>Add files…</b>, <b>Add folder…</b>, or drag "
             "them onto the window.<br>"

@@ -95,3 +95,23 @@ def test_a_citation_whose_file_is_gone_still_shows_its_passage(qtbot, tmp_path) 
         assert not viewer.open_file()
     finally:
         tasks.stop()
+
+
+def test_a_long_title_or_instructions_never_widen_the_window(qtbot) -> None:
+    window = open_window(qtbot, start=False)
+    window.resize(1024, 700)
+    long_title = ("What does the lease say about the tenant's obligations to repair the roof, "
+                  "gutters and drains during the tenancy and after it ends, clause by clause")
+    conversation = window.store.create(long_title, system_prompt="Answer as for a partner in a "
+                                       "property litigation team, citing each clause, " * 3)
+    window.refresh_sidebar()
+    window.open_conversation(conversation.id)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1024, "the layout asks for no more width"
+    assert window.width() == 1024
+    shown = window.title.shown_text()
+    assert shown.endswith("…") and long_title.startswith(shown[:-1])
+    assert window.title.toolTip() == long_title  # the whole title, on hover
+    assert window.subtitle.shown_text().endswith("…")
+    button = window.sidebar.new_button
+    assert button.width() >= button.sizeHint().width(), "'+ New conversation' is not clipped"
