@@ -59,6 +59,10 @@ CHROMA_FOLDER = "chroma"
 FLUSH_PASSAGES = 128
 # Passages embedded per call, so a cancel is noticed within one of them.
 EMBED_STEP = 64
+# A document of more passages than this (some 1 MB of text) is indexed after the other files
+# of its ingest, alone, with its progress: a long one (5 MB of text took 855 s on a busy
+# two-core machine) must not hold the short ones back.
+LONG_DOCUMENT_PASSAGES = 1000
 # The version of what builds a document's passages: the chunker (rag/chunking.py) and the text
 # embedded for each passage (rag/passage_vectors.py, the model in rag/embedder.py) and the
 # loaders' titles. Raise it with any change to those; documents indexed by another version are
@@ -99,12 +103,14 @@ class Library:
     each storage operation runs under one lock; an ingest releases it between steps."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, ocr: PageReader | None = None,
-                 no_ocr_reason: str = INSTALL_HINT, reader: DocumentReader | None = None) -> None:
+                 no_ocr_reason: str = INSTALL_HINT, reader: DocumentReader | None = None,
+                 long_document_passages: int = LONG_DOCUMENT_PASSAGES) -> None:
         self._index_dir = index_dir
         self._embedder = embedder
         # Files are read by ``reader``: the application's reads each in a child process held to
         # a time and a memory limit (rag/loaders/isolated.py); by default, in this process.
         self._reader: DocumentReader = reader if reader is not None else InProcessReader()
+        self._long = long_document_passages  # indexed after the other files, alone
         # Scanned pages and images are read by ``ocr`` (rag/ocr.py); without it they are
         # reported with ``no_ocr_reason`` (what to install).
         self._ocr = ocr
@@ -453,6 +459,7 @@ class Library:
         done = 0
         yield IngestEvent("started", 0, total)
         batch: list[_Parsed] = []
+        long_ones: list[Path] = []  # indexed after the others (LONG_DOCUMENT_PASSAGES)
         for candidate in candidates:
             if cancel is not None and cancel.is_set():
                 break
@@ -467,26 +474,26 @@ class Library:
                                   "set, as in folders from old Windows shares or zip files): "
                                   "rename the file, then add it again")
                 continue
-            examined = self._examine(target, candidate.path, cancel)
-            if isinstance(examined, _Loaded) and examined.document.scanned:
-                examined = yield from self._read_scans(examined, done, total, cancel)
-            outcome = self._prepare(target, examined) if isinstance(examined, _Loaded) \
-                else examined
+            outcome = yield from self._read(target, candidate.path, done, total, cancel)
             if isinstance(outcome, IngestEvent):
                 done += 1
                 yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
                 continue
+            if len(outcome.passages) > self._long:
+                long_ones.append(candidate.path)  # read again when its turn comes
+                continue
             batch.append(outcome)
             if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
-                for event in self._write(target, batch, cancel):
-                    done += 1
-                    yield IngestEvent(event.kind, done, total, event.path, event.detail,
-                                      event.passages, event.pages)
+                done = yield from _counted(self._write(target, batch, cancel), done, total)
                 batch = []
-        for event in self._write(target, batch, cancel):
-            done += 1
-            yield IngestEvent(event.kind, done, total, event.path, event.detail,
-                              event.passages, event.pages)
+        done = yield from _counted(self._write(target, batch, cancel), done, total)
+        for path in long_ones:
+            if cancel is not None and cancel.is_set():
+                break
+            outcome = yield from self._read(target, path, done, total, cancel)
+            events = iter([outcome]) if isinstance(outcome, IngestEvent) else \
+                self._write(target, [outcome], cancel)
+            done = yield from _counted(events, done, total)
         cancelled = cancel is not None and cancel.is_set()
         if not cancelled:
             for gone in self._forget_removed(target, paths):
@@ -495,6 +502,15 @@ class Library:
                 yield IngestEvent("skipped", done, total, gone,
                                   "no longer in the folder, so it was forgotten")
         yield IngestEvent("finished", done, total, detail="cancelled" if cancelled else "")
+
+    def _read(self, target: Collection, path: Path, done: int, total: int,
+              cancel: Cancel | None) -> Generator[IngestEvent, None, _Parsed | IngestEvent]:
+        """A file read, its scans read by OCR (with their progress), and its passages made; or
+        the event that says why not (unchanged, failed)."""
+        examined = self._examine(target, path, cancel)
+        if isinstance(examined, _Loaded) and examined.document.scanned:
+            examined = yield from self._read_scans(examined, done, total, cancel)
+        return self._prepare(target, examined) if isinstance(examined, _Loaded) else examined
 
     def _examine(self, target: Collection, path: Path, cancel: Cancel | None
                  ) -> _Loaded | IngestEvent:
@@ -620,9 +636,16 @@ class Library:
         # length (measured: half the speed of embedding the same texts in one call).
         order = sorted(range(len(unique)), key=lambda n: len(unique[n]))
         embedded: list[list[float]] = [[] for _ in unique]
+        # A long document, indexed alone: say how far it has got.
+        alone = batch[0].path if len(batch) == 1 and \
+            len(batch[0].passages) > self._long else None
         for start in range(0, len(order), EMBED_STEP):
             if cancel is not None and cancel.is_set():
                 return
+            if alone is not None:
+                yield IngestEvent("indexing", 0, 0, alone, f"indexing: {start:,} of "
+                                  f"{len(order):,} pieces of text", texts=len(order),
+                                  texts_done=start)
             step = order[start:start + EMBED_STEP]
             for n, vector in zip(step, self._embedder.embed([unique[n] for n in step]),
                                  strict=True):
@@ -684,6 +707,17 @@ class Library:
                 if not os.path.lexists(path):
                     self.forget(Path(path), target.name)
                     yield Path(path)
+
+
+def _counted(events: Iterator[IngestEvent], done: int, total: int
+             ) -> Generator[IngestEvent, None, int]:
+    """A write's events numbered as files of the ingest (a file's progress is not a file);
+    the number of files done after them."""
+    for event in events:
+        if event.kind != "indexing":
+            done += 1
+        yield replace(event, done=done, total=total)
+    return done
 
 
 def _pages(count: int) -> str:

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from rag.support import SentenceCheck
 
 # "reading": a scanned page is being read by OCR (detail says which; pages: how many in all).
-IngestEventKind = Literal["started", "reading", "indexed", "unchanged", "skipped", "failed",
-                          "finished"]
+IngestEventKind = Literal["started", "reading", "indexing", "indexed", "unchanged", "skipped",
+                          "failed", "finished"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class IngestEvent:
     passages: int = 0  # passages written for this file (indexed)
     pages: int = 0  # the file's pages (indexed); its scanned pages (reading)
     pages_read: int = 0  # scanned pages read so far (reading)
+    # A long document being embedded (indexing): its texts to embed, and how many are done.
+    texts: int = 0
+    texts_done: int = 0
 
 
 @dataclass(frozen=True)

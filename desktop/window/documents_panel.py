@@ -399,6 +399,15 @@ class DocumentsPanel(QWidget):
                                         f"{plural(event.pages, 'scanned page')} by OCR "
                                         f"(file {event.done + 1} of {event.total})…")
             return
+        if event.kind == "indexing" and event.texts:
+            # A long document, indexed after the others: the bar follows its texts.
+            self.progress.setRange(0, event.texts)
+            self.progress.setValue(event.texts_done)
+            name = display_path(event.path.name) if event.path is not None else ""
+            self.progress_label.setText(
+                f"{name}: indexing a long document, {100 * event.texts_done // event.texts}% "
+                f"(file {event.done + 1} of {event.total})…")
+            return
         if event.total:
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)

@@ -252,3 +252,29 @@ def test_a_search_sees_what_another_library_on_the_same_files_just_indexed(
     assert keyword_threads() - before
     reader.close()
     assert keyword_threads() <= before
+
+
+def test_a_long_document_is_indexed_after_the_short_ones_with_its_progress(
+        tmp_path: Path, embedder: object) -> None:
+    folder = tmp_path / "matter"
+    folder.mkdir()
+    paragraph = ("The tenant shall keep the roof, gutters and drains in repair and shall "
+                 "notify the landlord of any defect within seven days. ")
+    (folder / "a-bundle.txt").write_text("\n\n".join(f"Clause {n}. {paragraph * 6}"
+                                                     for n in range(1, 80)), encoding="utf-8")
+    (folder / "b-note.txt").write_text("The deposit was returned on 3 March.", encoding="utf-8")
+    (folder / "c-note.txt").write_text("The hearing is listed for 4 May.", encoding="utf-8")
+    library = Library(tmp_path / "index", embedder,  # type: ignore[arg-type]
+                      long_document_passages=20)
+    try:
+        events = list(library.ingest([folder], "Matter"))
+    finally:
+        library.close()
+    files = [e.path.name for e in events if e.kind == "indexed" and e.path is not None]
+    assert files == ["b-note.txt", "c-note.txt", "a-bundle.txt"], "the short ones first"
+    progress = [e for e in events if e.kind == "indexing"]
+    assert progress and {e.path.name for e in progress if e.path} == {"a-bundle.txt"}
+    done = [e.texts_done for e in progress]
+    assert done == sorted(done) and done[0] == 0 and progress[0].texts > done[-1]
+    assert all(e.done == 2 and e.total == 3 for e in progress), "two files done, one going"
+    assert events[-1].kind == "finished" and events[-1].done == 3

@@ -115,3 +115,16 @@ def test_a_long_title_or_instructions_never_widen_the_window(qtbot) -> None:
     assert window.subtitle.shown_text().endswith("…")
     button = window.sidebar.new_button
     assert button.width() >= button.sizeHint().width(), "'+ New conversation' is not clipped"
+
+
+def test_a_long_document_being_indexed_shows_how_far_it_has_got(qtbot, tmp_path) -> None:
+    from rag.services import IngestEvent
+
+    window = open_window(qtbot, start=False)
+    panel = window.documents
+    panel._on_event(IngestEvent("indexing", 2, 3, tmp_path / "bundle.txt",  # the thread's slot
+                                "indexing: 2,560 of 10,240 pieces of text", texts=10_240,
+                                texts_done=2_560))
+    assert panel.progress_label.text() == ("bundle.txt: indexing a long document, 25% "
+                                           "(file 3 of 3)…")
+    assert (panel.progress.value(), panel.progress.maximum()) == (2_560, 10_240)
