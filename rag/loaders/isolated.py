@@ -141,7 +141,7 @@ def _stopped(path: Path, cause: str, limits: ReadingLimits) -> ReadingStopped:
 def _duration(seconds: float) -> str:
     if seconds >= 120:
         return f"{seconds / 60:g} minutes"
-    return f"{seconds:g} seconds"
+    return "1 second" if seconds == 1 else f"{seconds:g} seconds"
 
 
 def too_slow(seconds: float) -> str:
@@ -168,7 +168,7 @@ class IsolatedReader:
         self._limits = limits
         self._child: subprocess.Popen[bytes] | None = None
         # The file whose scanned pages are being drawn: the seconds left for drawing them,
-        # and how many pages in a row ran over PAGE_SECONDS.
+        # and how many pages in a row ran over the limit a page.
         self._file: Path | None = None
         self._drawing_left = 0.0
         self._slow_pages = 0

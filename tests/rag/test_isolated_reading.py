@@ -144,8 +144,8 @@ def test_pages_slow_to_draw_stop_after_three(tmp_path: Path) -> None:
                 break
             except UnreadableDocument as exc:
                 outcomes.append(exc.reason)
-        assert outcomes == ["page 1 took longer than 1 seconds to draw",
-                            "page 2 took longer than 1 seconds to draw",
+        assert outcomes == ["page 1 took longer than 1 second to draw",
+                            "page 2 took longer than 1 second to draw",
                             "its pages took too long to draw"]
     finally:
         reader.close()
