@@ -63,6 +63,9 @@ EMBED_STEP = 64
 # of its ingest, alone, with its progress: a long one (5 MB of text took 855 s on a busy
 # two-core machine) must not hold the short ones back.
 LONG_DOCUMENT_PASSAGES = 1000
+# Long documents wait, as read, up to this many passages in all (some 50 MB of text in memory);
+# past that the next one is indexed at once.
+MAX_WAITING_PASSAGES = 50_000
 # The version of what builds a document's passages: the chunker (rag/chunking.py) and the text
 # embedded for each passage (rag/passage_vectors.py, the model in rag/embedder.py) and the
 # loaders' titles. Raise it with any change to those; documents indexed by another version are
@@ -459,7 +462,7 @@ class Library:
         done = 0
         yield IngestEvent("started", 0, total)
         batch: list[_Parsed] = []
-        long_ones: list[Path] = []  # indexed after the others (LONG_DOCUMENT_PASSAGES)
+        long_ones: list[_Parsed] = []  # indexed after the others (LONG_DOCUMENT_PASSAGES)
         for candidate in candidates:
             if cancel is not None and cancel.is_set():
                 break
@@ -480,20 +483,21 @@ class Library:
                 yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
                 continue
             if len(outcome.passages) > self._long:
-                long_ones.append(candidate.path)  # read again when its turn comes
+                waiting = sum(len(p.passages) for p in long_ones)
+                if waiting + len(outcome.passages) <= MAX_WAITING_PASSAGES:
+                    long_ones.append(outcome)  # kept as read (its OCR is not done twice)
+                    continue
+                done = yield from _counted(self._write(target, [outcome], cancel), done, total)
                 continue
             batch.append(outcome)
             if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
                 done = yield from _counted(self._write(target, batch, cancel), done, total)
                 batch = []
         done = yield from _counted(self._write(target, batch, cancel), done, total)
-        for path in long_ones:
+        for long_one in long_ones:
             if cancel is not None and cancel.is_set():
                 break
-            outcome = yield from self._read(target, path, done, total, cancel)
-            events = iter([outcome]) if isinstance(outcome, IngestEvent) else \
-                self._write(target, [outcome], cancel)
-            done = yield from _counted(events, done, total)
+            done = yield from _counted(self._write(target, [long_one], cancel), done, total)
         cancelled = cancel is not None and cancel.is_set()
         if not cancelled:
             for gone in self._forget_removed(target, paths):
