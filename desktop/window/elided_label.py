@@ -20,9 +20,6 @@ class ElidedLabel(QLabel):
         self.setToolTip(text)  # the whole text, when it is cut
         super().setText(text)
 
-    def full_text(self) -> str:
-        return self._full
-
     def shown_text(self) -> str:
         """What is on screen: the text, cut with "…" to the label's width."""
         return self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,

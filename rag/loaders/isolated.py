@@ -69,35 +69,47 @@ class InProcessReader:
 
         return load_document(path)
 
+    def __init__(self) -> None:
+        self._pages = _PageSource()
+
     def page_image(self, path: Path, fmt: str, number: int, cancel: Cancel | None = None
                    ) -> bytes:
-        return page_image(path, fmt, number)
+        return self._pages.image(path, fmt, number)
 
     def close(self) -> None:
-        pass
+        self._pages = _PageSource()
 
 
-def page_image(path: Path, fmt: str, number: int) -> bytes:
-    """Page ``number`` (from 1) of a PDF, or frame ``number`` of an image file, grey, as PNG;
-    UnreadableDocument when it cannot be drawn."""
-    import itertools
+class _PageSource:
+    """Pages of one file at a time, drawn grey as PNG for OCR; the file's bytes are read once
+    for all its pages."""
 
-    from rag.loaders.reading import read_file_bytes
-    from rag.ocr import image_frames, pdf_page_image
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._data = b""
 
-    data = read_file_bytes(path)
-    try:
-        if fmt == "image":
-            frame = next(itertools.islice(image_frames(data), number - 1, None), None)
-            if frame is None:
-                raise UnreadableDocument(path, f"page {number} is missing")
-            return frame
-        return pdf_page_image(data, number)
-    except (UnreadableDocument, MemoryError):
-        raise
-    except Exception as exc:  # a page the renderer cannot draw costs that page
-        raise UnreadableDocument(path, f"page {number} could not be drawn "
-                                       f"({type(exc).__name__})") from None
+    def image(self, path: Path, fmt: str, number: int) -> bytes:
+        """Page ``number`` (from 1) of a PDF, or frame ``number`` of an image file;
+        UnreadableDocument when it cannot be drawn."""
+        import itertools
+
+        from rag.loaders.reading import read_file_bytes
+        from rag.ocr import image_frames, pdf_page_image
+
+        if path != self._path:
+            self._data, self._path = read_file_bytes(path), path
+        try:
+            if fmt == "image":
+                frame = next(itertools.islice(image_frames(self._data), number - 1, None), None)
+                if frame is None:
+                    raise UnreadableDocument(path, f"page {number} is missing")
+                return frame
+            return pdf_page_image(self._data, number)
+        except (UnreadableDocument, MemoryError):
+            raise
+        except Exception as exc:  # a page the renderer cannot draw costs that page
+            raise UnreadableDocument(path, f"page {number} could not be drawn "
+                                           f"({type(exc).__name__})") from None
 
 
 @dataclass(frozen=True)
@@ -172,10 +184,6 @@ class IsolatedReader:
         self._file: Path | None = None
         self._drawing_left = 0.0
         self._slow_pages = 0
-
-    @property
-    def limits(self) -> ReadingLimits:
-        return self._limits
 
     def read(self, path: Path, cancel: Cancel | None = None) -> LoadedDocument:
         path = Path(os.path.abspath(path))
@@ -362,6 +370,7 @@ def _serve(memory_mb: int) -> None:
     _limit_memory(memory_mb)
     from rag.loaders import load_document
 
+    pages = _PageSource()
     while True:
         try:
             request = _receive(requests)
@@ -371,7 +380,7 @@ def _serve(memory_mb: int) -> None:
         peak = _peak_mb()
         try:
             if request.get("op") == "image":
-                image = page_image(path, str(request["format"]), int(request["page"]))
+                image = pages.image(path, str(request["format"]), int(request["page"]))
                 reply: dict[str, Any] = {"image": base64.b64encode(image).decode("ascii")}
             else:
                 reply = {"document": _document_json(load_document(path))}
