@@ -66,6 +66,19 @@ class Conversation:
     collection: str | None
     created_at: str
     updated_at: str
+    # When it was last used: its newest message, or its creation while it has none. The list
+    # is in this order, so renaming or re-instructing a conversation does not move it.
+    last_active: str = ""
+
+
+_COLUMNS = ("c.id, c.title, c.system_prompt, c.collection, c.created_at, c.updated_at, "
+            "COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = c.id),"
+            " c.created_at) AS last_active")
+
+
+def _contains(text: str | None, wanted: str) -> bool:
+    """Case-insensitive, beyond ASCII too (SQLite's LIKE folds only A-Z)."""
+    return text is not None and wanted in text.casefold()
 
 
 def _now() -> str:
@@ -83,6 +96,7 @@ class ConversationStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.create_function("enclave_contains", 2, _contains, deterministic=True)
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConversationStoreError(
@@ -124,18 +138,25 @@ class ConversationStore:
         return self.get(new_id)
 
     def get(self, conversation_id: int) -> Conversation:
-        row = self._db.execute(
-            "SELECT id, title, system_prompt, collection, created_at, updated_at "
-            "FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM conversations c WHERE c.id = ?",
+                               (conversation_id,)).fetchone()
         if row is None:
             raise KeyError(conversation_id)
         return Conversation(*row)
 
-    def conversations(self) -> list[Conversation]:
-        """Most recently used first."""
+    def conversations(self, matching: str = "") -> list[Conversation]:
+        """Most recently used first (by their last message, not by their last rename); with
+        ``matching``, only those whose title or a message contains it, in any case."""
+        wanted = " ".join(matching.split()).casefold()
+        where = ""
+        args: tuple[str, ...] = ()
+        if wanted:
+            where = ("WHERE enclave_contains(c.title, ?) OR EXISTS (SELECT 1 FROM messages m "
+                     "WHERE m.conversation_id = c.id AND enclave_contains(m.content, ?))")
+            args = (wanted, wanted)
         rows = self._db.execute(
-            "SELECT id, title, system_prompt, collection, created_at, updated_at "
-            "FROM conversations ORDER BY updated_at DESC, id DESC").fetchall()
+            f"SELECT {_COLUMNS} FROM conversations c {where} "
+            "ORDER BY last_active DESC, c.id DESC", args).fetchall()
         return [Conversation(*row) for row in rows]
 
     def rename(self, conversation_id: int, title: str) -> Conversation:

@@ -49,6 +49,40 @@ def test_rename_delete_and_most_recent_first(enclave_home: Path) -> None:
     store.close()
 
 
+def test_renaming_or_instructing_a_conversation_does_not_move_it(enclave_home: Path) -> None:
+    store = ConversationStore.open(enclave_home)
+    older = store.create(title="Lease review")
+    store.add_message(older.id, "user", "Who repairs the roof?")
+    newer = store.create(title="Discharge notes")
+    store.add_message(newer.id, "user", "What was the dose?")
+    assert [c.title for c in store.conversations()] == ["Discharge notes", "Lease review"]
+    store.rename(older.id, "Lease review, clause 4")
+    store.set_system_prompt(older.id, "Quote the clause.")
+    assert [c.title for c in store.conversations()] == ["Discharge notes",
+                                                        "Lease review, clause 4"]
+    [message] = store.messages(newer.id)
+    assert store.get(newer.id).last_active == message.created_at  # the date the list shows
+    store.add_message(older.id, "user", "And the gutters?")  # using it does move it
+    assert [c.id for c in store.conversations()] == [older.id, newer.id]
+    store.close()
+
+
+def test_searching_finds_conversations_by_title_or_by_what_was_said(enclave_home: Path) -> None:
+    store = ConversationStore.open(enclave_home)
+    lease = store.create(title="Lease review")
+    store.add_message(lease.id, "assistant", "The tenant repairs the ROOF and the gutters.")
+    müller = store.create(title="Müller discharge")
+    store.add_message(müller.id, "user", "What was the dose?")
+    store.create(title="Empty one")
+    assert [c.id for c in store.conversations("roof")] == [lease.id]  # in a message, any case
+    assert [c.id for c in store.conversations("  LEASE ")] == [lease.id]  # in the title
+    assert [c.id for c in store.conversations("müller")] == [müller.id]  # beyond A-Z
+    assert [c.id for c in store.conversations("MÜLLER")] == [müller.id]
+    assert store.conversations("100%_") == []  # LIKE's wildcards are plain characters here
+    assert len(store.conversations("")) == 3
+    store.close()
+
+
 def test_a_refusal_is_stored_as_a_refusal(enclave_home: Path) -> None:
     store = ConversationStore.open(enclave_home)
     conversation = store.create()
