@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS unreported (
     run TEXT NOT NULL,
     PRIMARY KEY (collection_id, path)
 );
+-- Files an ingest could not index, per collection, with the reason in words: listed in the
+-- window after a restart, with a retry, until they are indexed or dismissed.
+CREATE TABLE IF NOT EXISTS failed_files (
+    collection_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    failed_at TEXT NOT NULL,
+    PRIMARY KEY (collection_id, path)
+);
 CREATE TABLE IF NOT EXISTS library_state (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -96,6 +105,15 @@ class DocumentRow:
     ingested_at: str
     # The index version that built the passages; 0 for rows written before versions existed.
     index_version: int = 0
+
+
+@dataclass(frozen=True)
+class FailedRow:
+    """A file an ingest could not index: where it is, why (for a person), and when (ISO)."""
+
+    path: str
+    reason: str
+    failed_at: str
 
 
 def clean_collection_name(name: str) -> str:
@@ -195,6 +213,7 @@ class Catalog:
 
     def delete_collection(self, collection: Collection) -> None:
         self._db.execute("DELETE FROM documents WHERE collection_id = ?", (collection.id,))
+        self._db.execute("DELETE FROM failed_files WHERE collection_id = ?", (collection.id,))
         self._db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
         self._db.commit()
 
@@ -308,3 +327,22 @@ class Catalog:
             "SELECT path FROM documents WHERE collection_id = ? AND substr(path, 1, ?) = ?",
             (collection.id, len(prefix), prefix))
         return [row[0] for row in rows]
+
+    # -- failed files --------------------------------------------------------------------------
+
+    def record_failed(self, collection_id: str, path: str, reason: str) -> None:
+        """The file could not be indexed; a later failure replaces the reason and the time."""
+        self._db.execute("INSERT OR REPLACE INTO failed_files VALUES (?, ?, ?, ?)",
+                         (collection_id, path, reason, now_iso()))
+        self._db.commit()
+
+    def clear_failed(self, collection_id: str, paths: list[str]) -> None:
+        """The files were indexed (or the person dismissed them): no longer listed as failed."""
+        self._db.executemany("DELETE FROM failed_files WHERE collection_id = ? AND path = ?",
+                             [(collection_id, path) for path in paths])
+        self._db.commit()
+
+    def failed(self, collection: Collection) -> list[FailedRow]:
+        rows = self._db.execute("SELECT path, reason, failed_at FROM failed_files "
+                                "WHERE collection_id = ? ORDER BY path", (collection.id,))
+        return [FailedRow(*row) for row in rows]

@@ -49,7 +49,7 @@ from rag.retrieve import (
 )
 from rag.run_marker import RunMarker
 from rag.scoring import DEFAULT_SCORING
-from rag.services import CollectionInfo, DocumentInfo, IndexCheck, IngestEvent
+from rag.services import CollectionInfo, DocumentInfo, FailedFile, IndexCheck, IngestEvent
 from rag.vector_store import ChromaVectorStores, PassageLookup, entry_ids
 
 DATABASE_FILE = "library.sqlite3"
@@ -279,8 +279,22 @@ class Library:
     def documents(self, collection: str) -> list[DocumentInfo]:
         with self._lock:
             rows = self._catalog.documents(self._collection(collection))
-        return [DocumentInfo(Path(r.path), r.title, r.sha256, r.pages, r.passages,
-                             r.ingested_at) for r in rows]
+        return [DocumentInfo(Path(r.path), r.title, r.sha256, _shown_pages(r), r.passages,
+                             r.ingested_at, r.size) for r in rows]
+
+    def failed_files(self, collection: str) -> list[FailedFile]:
+        """The collection's files an ingest could not index (recorded by ``ingest``), until a
+        later ingest indexes them or ``dismiss_failed``."""
+        with self._lock:
+            found = self._catalog.find_collection(collection)
+            rows = self._catalog.failed(found) if found is not None else []
+        return [FailedFile(Path(r.path), r.reason, r.failed_at) for r in rows]
+
+    def dismiss_failed(self, collection: str, paths: Sequence[Path]) -> None:
+        with self._lock, self._rolled_back_on_error():
+            found = self._catalog.find_collection(collection)
+            if found is not None:
+                self._catalog.clear_failed(found.id, [str(p) for p in paths])
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -446,9 +460,29 @@ class Library:
     def ingest(self, paths: Sequence[Path], collection: str,
                cancel: Cancel | None = None) -> Iterator[IngestEvent]:
         try:
-            yield from self._ingest(paths, collection, cancel)
+            for event in self._ingest(paths, collection, cancel):
+                self._record_outcome(collection, event, cancel)
+                yield event
         finally:
             self._reader.close()  # the reader's child, if any, is not kept between ingests
+
+    def _record_outcome(self, collection: str, event: IngestEvent,
+                        cancel: Cancel | None) -> None:
+        """A file that failed is recorded as failed (with its reason), one indexed (or found
+        unchanged) no longer is. A failure caused by cancelling is not the file's fault, and a
+        name that is not valid text cannot be stored."""
+        if event.path is None or event.kind not in ("failed", "indexed", "unchanged"):
+            return
+        if not _printable_name(event.path):
+            return
+        with self._lock, self._rolled_back_on_error():
+            target = self._catalog.find_collection(collection)
+            if target is None:
+                return
+            if event.kind != "failed":
+                self._catalog.clear_failed(target.id, [str(event.path)])
+            elif cancel is None or not cancel.is_set():
+                self._catalog.record_failed(target.id, str(event.path), event.detail)
 
     def _ingest(self, paths: Sequence[Path], collection: str,
                 cancel: Cancel | None) -> Iterator[IngestEvent]:
@@ -722,6 +756,19 @@ def _counted(events: Iterator[IngestEvent], done: int, total: int
             done += 1
         yield replace(event, done=done, total=total)
     return done
+
+
+# Formats without pages: their one "page" is the whole file, so none is shown. (The catalogue
+# keeps the loader's count, so rows written before need no change.) A text file split by form
+# feeds into several pages keeps them.
+_PAGELESS_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".docx"})
+
+
+def _shown_pages(row: DocumentRow) -> int:
+    """The document's pages as a person counts them: 0 for a format without pages."""
+    if row.pages <= 1 and Path(row.path).suffix.lower() in _PAGELESS_SUFFIXES:
+        return 0
+    return row.pages
 
 
 def _pages(count: int) -> str:

@@ -64,6 +64,16 @@ class DocumentInfo:
     pages: int
     passages: int
     ingested_at: str  # ISO 8601
+    size: int = 0  # bytes of the file as indexed
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file an ingest could not index, kept until it is indexed or dismissed."""
+
+    path: Path
+    reason: str  # in words, for the person
+    failed_at: str  # ISO 8601
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,12 @@ class LibraryService(Protocol):
         ...
 
     def mark_reported(self, collection: str, paths: Sequence[Path]) -> None: ...
+
+    def failed_files(self, collection: str) -> list[FailedFile]:
+        """The collection's files that could not be indexed, until indexed or dismissed."""
+        ...
+
+    def dismiss_failed(self, collection: str, paths: Sequence[Path]) -> None: ...
 
     def search(self, query: str, collection: str, top_k: int) -> list[Hit]: ...
 

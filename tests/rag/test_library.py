@@ -278,3 +278,47 @@ def test_a_long_document_is_indexed_after_the_short_ones_with_its_progress(
     assert done == sorted(done) and done[0] == 0 and progress[0].texts > done[-1]
     assert all(e.done == 2 and e.total == 3 for e in progress), "two files done, one going"
     assert events[-1].kind == "finished" and events[-1].done == 3
+
+
+def test_a_failed_file_is_recorded_until_it_is_indexed(library: Library,
+                                                         tmp_path: Path) -> None:
+    folder = tmp_path / "matter"
+    make_text(folder / "policy.txt", "Visitors must sign in at reception.\n")
+    broken = folder / "broken.pdf"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    list(library.ingest([folder], "Matter 12"))
+    [failed] = library.failed_files("Matter 12")
+    assert failed.path == broken and len(failed.reason) > 5 and failed.failed_at
+    assert library.failed_files("another collection") == []
+
+    # Fixed, and ingested again (a retry): indexed, and no longer listed as failed.
+    make_pdf(broken, ["The broken file is readable now: rent is due monthly."])
+    events = list(library.ingest([broken], "Matter 12"))
+    assert kinds(events)["indexed"] == ["broken.pdf"]
+    assert library.failed_files("Matter 12") == []
+
+
+def test_a_failed_file_can_be_dismissed_and_goes_with_its_collection(library: Library,
+                                                                     tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    list(library.ingest([broken], "c"))
+    assert [f.path for f in library.failed_files("c")] == [broken]
+    library.dismiss_failed("c", [broken])
+    assert library.failed_files("c") == []
+    list(library.ingest([broken], "c"))
+    library.delete_collection("c")
+    library.create_collection("c")
+    assert library.failed_files("c") == []
+
+
+def test_files_without_pages_count_none(library: Library, tmp_path: Path) -> None:
+    make_text(tmp_path / "m" / "notes.txt", "Visitors must sign in at reception.\n")
+    make_text(tmp_path / "m" / "paged.txt", "First page.\fSecond page.\f")
+    make_pdf(tmp_path / "m" / "one.pdf", ["A single page of a lease."])
+    list(library.ingest([tmp_path / "m"], "c"))
+    docs = {d.path.name: d for d in library.documents("c")}
+    assert docs["notes.txt"].pages == 0 and docs["notes.txt"].size > 0
+    assert docs["paged.txt"].pages == 2
+    assert docs["one.pdf"].pages == 1
