@@ -13,8 +13,9 @@ LLAMA_WHEELS  ?= .whl
 
 setup: $(STAMP)
 	$(BIN)/enclave models install-default
-	@command -v tesseract >/dev/null || echo "note: no OCR engine, so scans cannot be read;" \
-		"install it with: sudo apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
+	# The window's Qt platform libraries and Tesseract OCR: installed from apt when run as root,
+	# otherwise the one command that installs them is printed (installer/system_packages.py).
+	$(BIN)/python -m installer.system_packages install-here
 
 $(STAMP): pyproject.toml installer/llama_wheel.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

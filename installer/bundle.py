@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from installer import llama_wheel, wheelhouse
+from installer import llama_wheel, system_packages, wheelhouse
 from installer.archive import make_tar_gz
 from installer.bootstrap.manifest import file_sha256, write_manifest
 from installer.bootstrap.steplog import StepLog
+from installer.bootstrap.system_packages import FOLDER
 from installer.model_licences import (
     EMBEDDING_PACKAGE,
     LicensedModel,
@@ -37,7 +38,7 @@ BUNDLE_INFO = "bundle.json"
 # The installer modules the bundle carries (installer/bootstrap/): standard library only,
 # runnable by the target's python3 before anything is installed.
 INSTALLER_MODULES = ("__init__.py", "manifest.py", "steplog.py", "install_options.py",
-                     "settings_keys.py", "deploy.py", "install_main.py")
+                     "settings_keys.py", "deploy.py", "system_packages.py", "install_main.py")
 
 
 class BuildError(RuntimeError):
@@ -52,6 +53,7 @@ class BuildOptions:
     project: Path = Path(__file__).resolve().parent.parent
     llama_wheel: Path | None = None
     keep_staging: bool = False
+    system_packages: bool = True  # the window's and the OCR's Debian packages (apt needed)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def build_bundle(options: BuildOptions, log: StepLog) -> BuildResult:
     embedder_wheel = next(house / w for w in model_wheels
                           if w.startswith(EMBEDDING_PACKAGE + "-"))
     write_licences(staging / "licenses", [*models, embedding_model(embedder_wheel)], log)
+    debs = _add_system_packages(staging, options.system_packages, log)
     _copy_installer(staging, options.project, log)
     info = {
         "name": "enclave",
@@ -111,6 +114,7 @@ def build_bundle(options: BuildOptions, log: StepLog) -> BuildResult:
         "model_wheels": model_wheels,
         "llama_cpp_python": wheelhouse.installed_version(wheelhouse.LLAMA_DIST),
         "llama_cpp_build": llama_build,
+        "system_packages": [d.name for d in debs],
     }
     (staging / BUNDLE_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
@@ -165,6 +169,28 @@ def _place_models(target: Path, extra: Sequence[Path], log: StepLog) -> list[Lic
     return models
 
 
+def _add_system_packages(staging: Path, wanted: bool, log: StepLog) -> list[Path]:
+    if not wanted:
+        log("no system packages: the workstations must have the Qt xcb libraries and "
+            "Tesseract already")
+        return []
+    if not system_packages.apt_available():
+        log("no system packages: apt-get is not available here (build on a Debian-family "
+            "machine to carry the Qt xcb libraries and Tesseract)")
+        return []
+    target = staging / FOLDER
+    try:
+        debs = system_packages.download_closure(system_packages.PACKAGES, target)
+        system_packages.check_closure(debs)
+    except system_packages.SystemPackagesError as exc:
+        raise BuildError(f"{exc} (or build with --no-system-packages)") from exc
+    size = sum(d.stat().st_size for d in debs) / 1e6
+    log(f"added {len(debs)} Debian packages ({size:.1f} MB) to {FOLDER}/: the window's Qt "
+        "libraries and Tesseract OCR with their dependencies; a minimal system with no "
+        "package source installs them (checked with apt)")
+    return debs
+
+
 def _copy_installer(staging: Path, project: Path, log: StepLog) -> None:
     source = project / "installer" / "bootstrap"  # the installer of the Enclave being bundled
     target = staging / "installer" / "bootstrap"
@@ -195,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use this llama-cpp-python wheel instead of building one")
     b.add_argument("--project", type=Path, default=BuildOptions.project,
                    help="Enclave's source folder (default: this checkout)")
+    b.add_argument("--no-system-packages", action="store_true",
+                   help="do not carry the window's and the OCR's Debian packages")
     b.add_argument("--keep-staging", action="store_true",
                    help="keep the unpacked bundle folder next to the archive")
     return p
@@ -206,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = BuildOptions(out=args.out, backend=args.backend,
                            extra_gguf=tuple(p.resolve() for p in args.gguf),
                            project=args.project.resolve(), llama_wheel=args.llama_wheel,
-                           keep_staging=args.keep_staging)
+                           keep_staging=args.keep_staging,
+                           system_packages=not args.no_system_packages)
     from models.errors import ModelError
 
     try:

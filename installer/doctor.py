@@ -18,6 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from installer.window_check import (
+    missing_libraries,
+    open_window_platform,
+    packages_for,
+    session_platform,
+    xcb_plugin,
+)
 from models.errors import ModelError
 from models.gguf_metadata import GGUFFormatError
 from models.gpu_fit import ModelShape, NvidiaGpu, nvidia_gpus
@@ -349,7 +356,8 @@ def check_ocr(engine: Any, wanted: Sequence[str], default: Sequence[str]) -> Che
     """Scans need the Tesseract engine and the language data asked for (rag/ocr.py)."""
     name = "OCR for scans"
     fix = "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd (plus " \
-          "tesseract-ocr-deu, -fra... for other languages); the offline bundle lists them"
+          "tesseract-ocr-deu, -fra... for other languages); the offline bundle's install.py, " \
+          "run as root, installs them with no network"
     if engine is None:
         return warn(name, "no OCR engine: scanned PDF pages and images cannot be read", fix)
     languages = tuple(wanted) or tuple(default)
@@ -362,6 +370,29 @@ def check_ocr(engine: Any, wanted: Sequence[str], default: Sequence[str]) -> Che
     orientation = "with" if engine.orientation else "without"
     return ok(name, f"{engine.version} at {engine.path}; reading in {'+'.join(languages)} "
               f"(installed: {installed}; {orientation} orientation detection)")
+
+
+def check_window(missing_xcb: Sequence[str], platform: str | None,
+                 probe: Callable[[], Any]) -> CheckResult:
+    """The window needs Qt's platform plugin: its libraries (ldd), then Qt started for real."""
+    name = "window"
+    if missing_xcb:
+        packages = packages_for(missing_xcb)
+        message = (f"the window cannot open on an X11 desktop: Qt's xcb plugin needs "
+                   f"{', '.join(missing_xcb)}, which this system lacks")
+        fix = (f"sudo apt install {' '.join(p for p in packages if ' ' not in p)} (or run the "
+               "offline bundle's install.py as root, which installs them with no network)")
+        if platform in (None, "xcb"):
+            return fail(name, message, fix)
+        return warn(name, message + f" (this session uses '{platform}')", fix)
+    if platform is None:
+        return ok(name, "Qt's libraries for the window are all present (this session has no "
+                  "screen, so the window was not opened: run doctor on the desktop to try it)")
+    result = probe()
+    if not result.opened:
+        return fail(name, f"Qt could not start on '{result.platform}': {result.message}",
+                    "Run 'QT_DEBUG_PLUGINS=1 enclave' and send IT the lines it prints.")
+    return ok(name, f"Qt starts on '{result.platform}'")
 
 
 def check_egress_guard(active: bool) -> CheckResult:
@@ -416,6 +447,9 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
         check_memory(model_memory_bytes(inputs.model_path, inputs.context_size),
                      available_memory_bytes()),
         check_data_permissions(inputs.home),
+        check_window(missing_libraries(plugin) if (plugin := xcb_plugin()) else [],
+                     session_platform(inputs.environ),
+                     lambda: open_window_platform(inputs.environ)),
         check_ocr(engine := find_engine(), inputs.ocr_languages,
                   default_languages(engine.languages) if engine else ()),
         check_egress_guard(inputs.egress_guard_active),

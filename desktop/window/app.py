@@ -19,6 +19,7 @@ from desktop.app.wiring import build_application
 from desktop.egress.arming import arm_egress_guard
 from desktop.window.main_window import MainWindow
 from desktop.window.theme import apply_theme
+from installer.window_check import missing_libraries, packages_for, session_platform, xcb_plugin
 
 
 def process_started_at() -> float:
@@ -36,7 +37,24 @@ def process_started_at() -> float:
 _IMPORTED_AT = time.time()
 
 
+def _platform_libraries_missing() -> bool:
+    """Qt aborts, blaming its plugin, when the xcb plugin lacks a system library: say which."""
+    if QApplication.instance() is not None or session_platform(os.environ) != "xcb":
+        return False
+    plugin = xcb_plugin()
+    missing = missing_libraries(plugin) if plugin else []
+    if not missing:
+        return False
+    packages = " ".join(p for p in packages_for(missing) if " " not in p)
+    print(f"Enclave's window cannot open: this system lacks {', '.join(missing)}, which Qt "
+          f"needs to draw windows on this desktop.\nIT can install them with: sudo apt install "
+          f"{packages}\n(or run the offline bundle's install.py as root).", file=sys.stderr)
+    return True
+
+
 def run_window(measure_startup: bool = False) -> int:
+    if _platform_libraries_missing():
+        return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Enclave")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from installer.bootstrap import deploy
+from installer.bootstrap import deploy, system_packages
 from installer.bootstrap.install_options import InstallOptions, OptionsError, resolve_options
 from installer.bootstrap.manifest import Entry, ManifestError, verify
 from installer.bootstrap.steplog import StepLog
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not add a desktop launcher")
     p.add_argument("--python", metavar="PYTHON",
                    help="the Python to build the environment from (default: this one)")
+    p.add_argument("--no-system-packages", action="store_true",
+                   help="do not install the bundle's Debian packages (the window's Qt "
+                        "libraries, Tesseract OCR)")
     p.add_argument("--skip-doctor", action="store_true",
                    help="do not run 'enclave doctor' after installing")
     p.add_argument("--purge-data", action="store_true",
@@ -88,6 +91,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
                              "yes": True if args.yes else None}
     if args.no_desktop_entry:
         flags["desktop_entry"] = False
+    if args.no_system_packages:
+        flags["system_packages"] = False
     return flags
 
 
@@ -150,6 +155,8 @@ def _install(bundle: Path, options: InstallOptions, upgrade: bool, run_doctor: b
              f"data in {options.data}?", options)
     log.open_file(prefix / "logs" / "install.log")
     log(f"{verb.lower()} Enclave {info['version']} ({info['backend']} build) into {prefix}")
+    if options.system_packages:
+        system_packages.install_bundled(bundle, log)
     venv = deploy.new_venv_dir(prefix, info["version"])
     try:
         deploy.create_venv(options.python, venv, log)

@@ -27,7 +27,7 @@ SETTINGS_KEYS: Mapping[str, type] = settings_keys.SETTINGS_KEYS
 
 # Keys of the installer's own config file.
 _FILE_KEYS = {"prefix", "data", "applications_dir", "desktop_entry", "model", "settings", "yes",
-              "python"}
+              "python", "system_packages"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class InstallOptions:
     settings: Mapping[str, Any] = field(default_factory=dict)
     yes: bool = False
     python: Path = Path(sys.executable)
+    system_packages: bool = True  # install the bundle's Debian packages that are missing
 
 
 def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -120,4 +121,5 @@ def resolve_options(flags: Mapping[str, Any], config_path: Path | None,
         settings=check_settings(settings, where),
         yes=bool(values.get("yes", False)),
         python=Path(str(values.get("python") or sys.executable)),
+        system_packages=bool(values.get("system_packages", True)),
     )

@@ -23,6 +23,8 @@ import pytest
 
 from installer.archive import extract, make_tar_gz
 from installer.bootstrap.manifest import compute_entries, file_sha256, read_build_record, render
+from installer.bootstrap.system_packages import FOLDER, package_of_deb
+from installer.system_packages import PACKAGES, SystemPackagesError, check_closure
 from models.provisioning import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -148,6 +150,22 @@ def test_the_bundle_holds_pinned_wheels_models_licences_and_sbom(built: Built) -
         assert "installer/doctor.py" in zf.namelist()
 
 
+def test_the_bundle_carries_the_window_and_ocr_packages_a_minimal_system_lacks(
+        built: Built) -> None:
+    debs = sorted((built.staging / FOLDER).glob("*.deb"))
+    names = {package_of_deb(d) for d in debs}
+    assert set(PACKAGES) | {"libtesseract5", "liblept5"} <= names
+    info = json.loads((built.staging / "bundle.json").read_text())
+    assert info["system_packages"] == [d.name for d in debs]
+    manifest = {e.path for e in compute_entries(built.staging)}
+    assert {f"{FOLDER}/{d.name}" for d in debs} <= manifest
+    # apt, with no package source, installs them all onto a minimal Debian system...
+    assert set(PACKAGES) <= set(check_closure(debs))
+    # ...and would refuse the set were a dependency left out.
+    with pytest.raises(SystemPackagesError, match="libtesseract5"):
+        check_closure([d for d in debs if package_of_deb(d) != "libtesseract5"])
+
+
 def test_the_same_staged_inputs_give_the_same_manifest_and_archive(
         built: Built, tmp_path: Path) -> None:
     assert render(compute_entries(built.staging), read_build_record(built.staging)) == \
@@ -189,6 +207,8 @@ def test_the_offline_install_is_complete(installed: Installed) -> None:
     for step in ("bundle intact", "creating a dedicated Python environment",
                  "installing enclave", "placed model", "wrote launcher", "added desktop"):
         assert step in log
+    # The window's and the OCR's packages: present already, or installed from the bundle.
+    assert "system packages: all" in log or "system packages installed" in log, log
 
 
 def test_the_installed_doctor_is_green_offline(installed: Installed) -> None:
