@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.app.answer_wording import elapsed_words, stats_tooltip, stats_words
 from desktop.app.conversations import Message
-from desktop.app.export import citation_label
+from desktop.app.export import answer_with_sources, citation_label
+from desktop.app.source_highlight import focus_for
 
 RENDER_INTERVAL_MS = 40  # re-render streamed Markdown at most 25 times a second
+TICK_MS = 1000  # a waiting status ("Searching your documents… 4 s") counts up each second
 
 
 # Behind a sentence the sources do not back: readable on light and dark themes.
@@ -127,9 +132,11 @@ class AnswerCard(QFrame):
 
     citation_clicked = Signal(dict)
 
-    def __init__(self) -> None:
+    def __init__(self, question: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.setObjectName("answerCard")
+        self.question = question  # what was asked: the source viewer highlights by it
+        self._clock = clock
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
@@ -170,7 +177,8 @@ class AnswerCard(QFrame):
         self.details = _muted("")
         self.copy_button = QToolButton()
         self.copy_button.setText("Copy answer")
-        self.copy_button.setToolTip("Copy this answer (Markdown) to the clipboard")
+        self.copy_button.setToolTip("Copy this answer, with its sources and their passages, "
+                                    "to the clipboard")
         self.copy_button.clicked.connect(self.copy)
         self.copy_button.hide()
         self.footer.addWidget(self.details, 1)
@@ -188,10 +196,27 @@ class AnswerCard(QFrame):
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_INTERVAL_MS)
         self._render_timer.timeout.connect(self._render)
+        # A wait ("Searching your documents…") shows how long it has lasted, so it never looks
+        # frozen.
+        self._waiting = ""
+        self._waiting_since = 0.0
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(TICK_MS)
+        self.ticker.timeout.connect(self._tick)
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
+        self._waiting, self._waiting_since = text, self._clock()
+        if text.endswith("…"):
+            self.ticker.start()
+        else:
+            self.ticker.stop()
+
+    def _tick(self) -> None:
+        seconds = int(self._clock() - self._waiting_since)
+        if self._waiting and seconds >= 1:
+            self.status.setText(f"{self._waiting} {elapsed_words(seconds)}")
 
     def set_quote(self, quote: dict[str, Any] | None) -> None:
         """The passage's own words (``{"text", "source", "page"}``), above the answer."""
@@ -211,7 +236,13 @@ class AnswerCard(QFrame):
                           and c.get("page") == self.quote.get("page")
                           and str(self.quote.get("text", ""))[:40] in " ".join(
                               str(c.get("text", "")).split())), None)
-            self.citation_clicked.emit(match or dict(self.quote))
+            self._emit_citation(match or dict(self.quote))
+
+    def _emit_citation(self, citation: dict[str, Any]) -> None:
+        """Open a source with what the answer made of it, so its viewer can highlight the part
+        that answers rather than the whole passage."""
+        focus = focus_for(citation, self.quote, self.sentences, self.question)
+        self.citation_clicked.emit(dict(citation, focus=focus.to_json()))
 
     def mark_sentences(self, sentences: list[dict[str, Any]]) -> None:
         """Show which sentences the sources do not back: highlighted in the answer, and listed
@@ -263,8 +294,9 @@ class AnswerCard(QFrame):
         if note:
             parts.append(note)
         if stats.get("completion_tokens"):
-            parts.append(f"{stats['completion_tokens']} tokens in {stats.get('seconds', 0):.1f} s")
+            parts.append(stats_words(text, stats))
         self.details.setText(" · ".join(parts))
+        self.details.setToolTip(stats_tooltip(stats) if stats.get("completion_tokens") else "")
         self.copy_button.setVisible(bool(text.strip()))
 
     def set_citations(self, citations: list[dict[str, Any]]) -> None:
@@ -274,11 +306,12 @@ class AnswerCard(QFrame):
         self.sources.addWidget(_muted("Sources"))
         for number, citation in enumerate(citations, start=1):
             button = CitationButton(number, citation)
-            button.clicked.connect(lambda c=citation: self.citation_clicked.emit(c))
+            button.clicked.connect(lambda c=citation: self._emit_citation(c))
             self.sources.addWidget(button)
 
     def copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text)
+        QGuiApplication.clipboard().setText(answer_with_sources(self.text, self.citations,
+                                                                self.quote))
         self.copy_button.setText("Copied")
         QTimer.singleShot(1500, self, lambda: self.copy_button.setText("Copy answer"))
 
@@ -347,6 +380,7 @@ class Transcript(QScrollArea):
         self.verticalScrollBar().rangeChanged.connect(self._follow)
         self._at_bottom = True
         self.verticalScrollBar().valueChanged.connect(self._track)
+        self._question = ""  # the last question shown: the answer after it belongs to it
 
     def _track(self, value: int) -> None:
         bar = self.verticalScrollBar()
@@ -384,12 +418,13 @@ class Transcript(QScrollArea):
             self.empty_state.show()
 
     def add_question(self, text: str) -> QuestionCard:
+        self._question = text
         card = QuestionCard(text)
         self._add(card)
         return card
 
     def add_answer(self) -> AnswerCard:
-        card = AnswerCard()
+        card = AnswerCard(self._question)
         card.citation_clicked.connect(self.citation_clicked)
         self._add(card)
         return card
