@@ -408,7 +408,8 @@ class MainWindow(QMainWindow):
         shown = answer.to_json()
         # Kept with the message: the quote and each sentence's check, for a restart and exports.
         stats = dict(answer.stats.to_json(), model_only=answer.model_only,
-                     quote=shown["quote"], sentences=shown["sentences"])
+                     quote=shown["quote"], sentences=shown["sentences"],
+                     model=self.settings.model_path.name)  # exports name the model
         citations = shown["citations"]
         self._save(pending, "assistant", answer.text, citations=citations, stats=stats)
         if pending.card is not None:
