@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,16 +32,46 @@ from PySide6.QtWidgets import (
 
 from desktop.app.application import Application
 from desktop.window.background import BackgroundTasks, IngestThread
+from desktop.window.document_removal import UndoBar, listed_names, removal_question
+from desktop.window.failed_files_view import FailedFilesView
 from rag.documents import display_path
-from rag.services import CollectionInfo, DocumentInfo, IngestEvent
+from rag.services import CollectionInfo, DocumentInfo, FailedFile, IngestEvent
 
 MODEL_ONLY = "No documents (model only)"
 
 _ROW_MARK = {"indexed": "✓", "unchanged": "=", "skipped": "–", "failed": "⚠"}
 
 
+# What a file without pages is, by its suffix (its size is shown instead of "1 page").
+_PAGELESS_KIND = {".txt": "text", ".text": "text", ".md": "Markdown", ".markdown": "Markdown",
+                  ".html": "web page", ".htm": "web page", ".docx": "Word"}
+_Loaded = tuple[list[CollectionInfo], list[DocumentInfo], list[FailedFile]]
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def file_size(size: int) -> str:
+    """'812 bytes', '3 KB', '1.4 MB'."""
+    if size < 1024:
+        return plural(size, "byte")
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def document_details(doc: DocumentInfo) -> str:
+    """The second line of a document's row: its pages, or for a file without pages its kind
+    and size; then its passages."""
+    details = [doc.path.name] if doc.title and doc.title != doc.path.stem else []
+    if doc.pages:
+        details.append(plural(doc.pages, "page"))
+    else:
+        kind = _PAGELESS_KIND.get(doc.path.suffix.lower(), "file")
+        details.append(f"{kind}, {file_size(doc.size)}" if doc.size else kind)
+    details.append(plural(doc.passages, "passage"))
+    return " · ".join(details)
 
 
 def wrapping_list(max_height: int | None = None) -> QListWidget:
@@ -85,6 +115,8 @@ class DocumentsPanel(QWidget):
         self._failed_color = failed_color
         self._batch: list[IngestEvent] = []
         self._batch_collection = ""
+        self.failed_files: list[FailedFile] = []
+        self.confirmation: QMessageBox | None = None  # "Remove … from …?", while it is asked
         self._build()
 
     # -- layout --------------------------------------------------------------------------------
@@ -148,21 +180,36 @@ class DocumentsPanel(QWidget):
         self.activity.hide()
         layout.addWidget(self.activity)
 
+        self.failed_view = FailedFilesView(self._failed_color)
+        self.failed_view.retry_requested.connect(self.retry)
+        self.failed_view.dismiss_requested.connect(self.dismiss_failed)
+        layout.addWidget(self.failed_view)
+
         self.documents_title = QLabel("IN THIS COLLECTION")
         self.documents_title.setObjectName("sectionTitle")
         layout.addWidget(self.documents_title)
         self.document_list = wrapping_list()
+        self.document_list.setObjectName("documentList")  # theme.py: selection and focus
+        self.document_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.document_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.document_list.customContextMenuRequested.connect(self._document_menu)
         layout.addWidget(self.document_list, 1)
-        self.remove_button = QPushButton("Remove from collection")
-        self.document_list.currentItemChanged.connect(
-            lambda item, _old: self.remove_button.setEnabled(item is not None))
+        self.remove_button = QPushButton("Remove from collection…")
+        # Only a document the person selected can be removed: Tab makes a row current without
+        # selecting it, and that row must not be the one removed.
+        self.document_list.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(bool(self.document_list.selectedItems())))
         self.remove_button.setEnabled(False)
-        self.remove_button.setToolTip("Forget the selected document: its passages leave the "
-                                      "index; the file itself is not touched.")
+        self.remove_button.setToolTip("Forget the selected documents: their passages leave the "
+                                      "index; the files themselves are not touched.")
         self.remove_button.clicked.connect(self._remove_selected)
+        remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.document_list)
+        remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove_key.activated.connect(self._remove_selected)
         layout.addWidget(self.remove_button)
+        self.undo_bar = UndoBar()
+        self.undo_bar.undo_requested.connect(self.undo_removal)
+        layout.addWidget(self.undo_bar)
         self.status = QLabel("Opening your documents…")
         self.status.setObjectName("muted")
         self.status.setWordWrap(True)
@@ -188,20 +235,22 @@ class DocumentsPanel(QWidget):
 
     def refresh(self) -> None:
         """Reload the collections and the current collection's documents (off the GUI thread)."""
-        def load() -> tuple[list[CollectionInfo], list[DocumentInfo]]:
+        def load() -> _Loaded:
             library = self._app.library()
             known = library.collections()
             # A collection exists once something is added to it (or it is created).
             exists = any(c.name == self._collection for c in known)
             docs = library.documents(self._collection) if exists and self._collection else []
-            return known, docs
+            failed = library.failed_files(self._collection) if exists and self._collection \
+                else []
+            return known, docs, failed
 
         self._tasks.run(load, self._loaded, self._unavailable)
 
-    def _loaded(self, result: tuple[list[CollectionInfo], list[DocumentInfo]]) -> None:
+    def _loaded(self, result: _Loaded) -> None:
         self.available = True
         self._set_enabled(True)
-        self._known, self.documents = result
+        self._known, self.documents, self.failed_files = result
         self._fill_collections()
         self._fill_documents()
         self.documents_changed.emit()
@@ -227,15 +276,12 @@ class DocumentsPanel(QWidget):
     def _fill_documents(self) -> None:
         self.document_list.clear()
         for doc in self.documents:
-            details = [doc.path.name] if doc.title and doc.title != doc.path.stem else []
-            if doc.pages:
-                details.append(plural(doc.pages, "page"))
-            details.append(plural(doc.passages, "passage"))
-            item = QListWidgetItem(f"{doc.title or doc.path.name}\n{' · '.join(details)}")
+            item = QListWidgetItem(f"{doc.title or doc.path.name}\n{document_details(doc)}")
             item.setToolTip(str(doc.path))
             item.setData(Qt.ItemDataRole.UserRole, str(doc.path))
             self.document_list.addItem(item)
         in_use = self._collection is not None
+        self.failed_view.show_files(self.failed_files if in_use else [])
         self.document_list.setVisible(in_use)
         self.documents_title.setVisible(in_use)
         self.remove_button.setVisible(in_use)
@@ -327,22 +373,76 @@ class DocumentsPanel(QWidget):
         item = self.document_list.itemAt(pos)
         if item is None:
             return
+        if not item.isSelected():  # the menu acts on the row it was opened on, shown selected
+            self.document_list.setCurrentItem(item)
         menu = QMenu(self)
-        menu.addAction("Remove from collection", self._remove_selected)
+        menu.addAction("Remove from collection…", self._remove_selected)
         menu.exec(self.document_list.viewport().mapToGlobal(pos))
 
+    def selected_documents(self) -> list[Path]:
+        return [Path(item.data(Qt.ItemDataRole.UserRole))
+                for item in self.document_list.selectedItems()]
+
     def _remove_selected(self) -> None:
-        item = self.document_list.currentItem()
-        if item is not None:
-            self.forget(Path(item.data(Qt.ItemDataRole.UserRole)))
+        """Ask first, naming the documents; remove them only on "Remove"."""
+        paths = self.selected_documents()
+        collection = self._collection
+        if not paths or collection is None or self.confirmation is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove from collection",
+                          removal_question(paths, collection), parent=self)
+        box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered() -> None:
+            self.confirmation = None
+            if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.DestructiveRole:
+                self.remove(paths, collection)
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        self.confirmation = box
+        box.open()
+
+    def remove(self, paths: list[Path], collection: str) -> None:
+        """Forget the documents now (each audited as a forget), then offer Undo."""
+        def forget() -> list[Path]:
+            return [p for p in paths if self._app.forget(p, collection, interface="window")]
+
+        def done(removed: list[Path]) -> None:
+            if removed:
+                self.undo_bar.offer(removed, collection)
+            self.refresh()
+
+        self._tasks.run(forget, done, self._problem)
 
     def forget(self, path: Path) -> None:
+        if self._collection is not None:
+            self.remove([path], self._collection)
+
+    def undo_removal(self, paths: list[Path], collection: str) -> None:
+        """Add removed documents back from their files (the ordinary ingest, so they are
+        found again). A file moved or deleted since cannot come back from here: say so."""
+        present = [p for p in paths if p.is_file()]
+        missing = [p for p in paths if p not in present]
+        if missing:
+            self.message.emit(f"{listed_names(missing)} cannot be brought back: the file is no "
+                              "longer where it was. Add it again from where it is now.")
+        if present:
+            self.add_paths(present, collection)
+
+    def retry(self, paths: list[Path]) -> None:
+        """Read failed files again; those indexed now leave the failed list."""
+        self.add_paths(paths)
+
+    def dismiss_failed(self, paths: list[Path]) -> None:
         collection = self._collection
         if collection is None:
             return
-        def forget() -> bool:
-            return self._app.forget(path, collection, interface="window")
-        self._tasks.run(forget, lambda _: self.refresh(), self._problem)
+        def dismiss() -> None:
+            self._app.library().dismiss_failed(collection, paths)
+        self._tasks.run(dismiss, lambda _: self.refresh(), self._problem)
 
     # -- ingestion -----------------------------------------------------------------------------
     def _choose_files(self) -> None:
@@ -359,16 +459,18 @@ class DocumentsPanel(QWidget):
         if folder:
             self.add_paths([Path(folder)])
 
-    def add_paths(self, paths: Sequence[Path]) -> None:
+    def add_paths(self, paths: Sequence[Path], collection: str | None = None) -> None:
+        """Ingest ``paths`` into ``collection`` (by default the one shown)."""
         if not paths:
             return
         if not self.available:
             self.message.emit("Documents are not available yet; try again in a moment.")
             return
-        if self._collection is None:
+        target = collection if collection is not None else self._collection
+        if target is None:
             self.message.emit("Choose or create a collection first: documents go into one.")
             return
-        self._queue.append((list(paths), self._collection))
+        self._queue.append((list(paths), target))
         if self.ingest is None:
             self._start_next()
 
@@ -453,11 +555,17 @@ class DocumentsPanel(QWidget):
         if thread is not None:
             thread.wait()
             thread.deleteLater()
-        failed = sum(1 for kind, _ in self.activity_rows() if kind == "failed")
-        done = sum(1 for kind, _ in self.activity_rows() if kind in ("indexed", "unchanged"))
+        rows = self.activity_rows()
+        failed = [e.path for e in self._batch if e.kind == "failed" and e.path is not None]
+        done = sum(1 for kind, _ in rows if kind in ("indexed", "unchanged"))
         summary = f"Done: {plural(done, 'file')} ready"
         if failed:
-            summary += f", {failed} could not be read (see the list)"
+            # Named here, and the first one's row scrolled into view: "see the list" pointed
+            # at a row that had often scrolled away.
+            summary += f", {len(failed)} could not be read: {listed_names(failed)}"
+            first = next(i for i, (kind, _) in enumerate(rows) if kind == "failed")
+            self.activity.scrollToItem(self.activity.item(first),
+                                       QListWidget.ScrollHint.PositionAtTop)
         self.progress_label.setText(summary + ".")
         self.progress.hide()
         self.cancel_button.hide()

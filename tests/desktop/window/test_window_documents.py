@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from desktop.app.audit_log import read_entries
@@ -87,9 +87,10 @@ def test_a_cited_answer_opens_its_passage_in_context(qtbot, tmp_path: Path) -> N
         viewer = window.findChild(SourceViewer)
         assert viewer is not None
         qtbot.waitUntil(lambda: viewer.highlighted, timeout=30_000)
-        [selection] = viewer.text.extraSelections()
-        highlighted = " ".join(selection.cursor.selectedText().split())
-        assert highlighted == " ".join(notice_button.citation["text"].split())
+        # The part of the passage that answers is highlighted (here the notice period).
+        [highlighted] = viewer.highlighted_text()
+        assert highlighted in " ".join(notice_button.citation["text"].split())
+        assert "ninety days" in highlighted
         assert "Either party may end this lease" in viewer.text.toPlainText()
         viewer.open_button.click()
         assert [u.toLocalFile() for u in viewer_target.opened] == [str(lease)]
@@ -147,3 +148,129 @@ def test_collections_are_created_renamed_and_deleted(qtbot) -> None:
     names = [panel.collections.itemText(i) for i in range(panel.collections.count())]
     assert "Matter 43" not in names
     assert panel.collection is None and "Model only" in window.subtitle.text()
+
+
+def _row_of(panel, name: str):
+    for i in range(panel.document_list.count()):
+        item = panel.document_list.item(i)
+        if Path(item.data(Qt.ItemDataRole.UserRole)).name == name:
+            return item
+    raise AssertionError(f"{name} is not listed")
+
+
+def _click(qtbot, view, item) -> None:
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualItemRect(item).center())
+
+
+def _answer(qtbot, panel, button_text: str) -> str:
+    """Click ``button_text`` on the removal question; the question it asked."""
+    qtbot.waitUntil(lambda: panel.confirmation is not None and panel.confirmation.isVisible())
+    box = panel.confirmation
+    question = box.text()
+    [button] = [b for b in box.buttons() if b.text().replace("&", "") == button_text]
+    button.click()
+    return question
+
+
+def test_removing_a_document_asks_first_and_can_be_undone(qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "Matter 12"
+    folder.mkdir()
+    lease = make_pdf(folder / "lease.pdf", ["Lease agreement.", NOTICE], title="Lease")
+    (folder / "notes.txt").write_text("Client call: the landlord wants the keys back by May.\n")
+    window = open_window(qtbot, collection="Matter 12")
+    panel = window.documents
+    ingest(qtbot, window, [folder])
+    qtbot.waitUntil(lambda: panel.document_list.count() == 2)
+    # A text file has no pages: its kind and size are shown instead of "1 page".
+    notes_row = _row_of(panel, "notes.txt").text()
+    assert "page" not in notes_row and "text, 54 bytes" in notes_row, notes_row
+    assert "2 pages" in _row_of(panel, "lease.pdf").text()
+
+    # Tab into the list makes a row current, not selected: nothing can be removed yet.
+    window.activateWindow()
+    panel.document_list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: panel.document_list.currentItem() is not None)
+    assert not panel.document_list.selectedItems()
+    assert not panel.remove_button.isEnabled()
+
+    lease_row = _row_of(panel, "lease.pdf")
+    _click(qtbot, panel.document_list, lease_row)
+    assert lease_row.isSelected() and panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    question = _answer(qtbot, panel, "Cancel")
+    assert "Remove “lease.pdf” from “Matter 12”? Answers will no longer use it." in question
+    qtbot.waitUntil(lambda: panel.confirmation is None)
+    assert panel.document_list.count() == 2, "answering Cancel removes nothing"
+
+    panel.remove_button.click()
+    with qtbot.waitSignal(panel.documents_changed, timeout=60_000):
+        _answer(qtbot, panel, "Remove")
+    assert panel.document_list.count() == 1
+    assert panel.undo_bar.isVisible() and "lease.pdf" in panel.undo_bar.label.text()
+    library = window.app.library()
+    assert all(Path(h.passage.source) != lease
+               for h in library.search("notice period for termination", "Matter 12", 5))
+
+    with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS):
+        panel.undo_bar.undo_button.click()
+    qtbot.waitUntil(lambda: panel.document_list.count() == 2)
+    assert not panel.undo_bar.isVisible()
+    hits = library.search("notice period for termination", "Matter 12", 5)
+    assert Path(hits[0].passage.source) == lease, "after Undo the lease is found again"
+    # The log tells what happened: removed, then indexed again.
+    entries = [e for e in read_entries(window.app.audit.path) if e["kind"] in ("forget", "ingest")]
+    assert [e["kind"] for e in entries] == ["ingest", "forget", "ingest"]
+    assert entries[1]["data"]["path"] == str(lease) and entries[1]["data"]["removed"]
+    assert entries[2]["data"]["indexed"] == [str(lease)]
+
+
+def test_failed_files_stay_listed_after_a_restart_and_retry_indexes_them(
+        qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "ward"
+    folder.mkdir()
+    broken = folder / "a-discharge.pdf"
+    broken.write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    (folder / "a-scan.pdf").write_bytes(b"%PDF-1.4\nnor is this\n")
+    for n in range(12):
+        (folder / f"note-{n:02}.txt").write_text(f"Ward note {n}: observations stable.\n")
+    window = open_window(qtbot)
+    panel = window.documents
+    rows = ingest(qtbot, window, [folder])
+    assert [kind for kind, _ in rows].count("failed") == 2
+    # The summary names the files, and their rows are in view (not scrolled away).
+    summary = panel.progress_label.text()
+    assert "2 could not be read: “a-discharge.pdf” and “a-scan.pdf”" in summary, summary
+    first_failed = panel.activity.item(0)
+    assert panel.activity.viewport().rect().contains(
+        panel.activity.visualItemRect(first_failed).center())
+    qtbot.waitUntil(lambda: panel.failed_view.isVisible())
+    window.shutdown()
+    window.close()
+
+    # A restart: a new window on the same data folder still lists them, with the reason.
+    window = open_window(qtbot)
+    panel = window.documents
+    qtbot.waitUntil(lambda: panel.failed_view.list.count() == 2)
+    assert panel.failed_view.isVisible()
+    assert "COULD NOT BE INDEXED (2)" in panel.failed_view.title.text()
+    row = panel.failed_view.list.item(0).text()
+    assert row.startswith("⚠  a-discharge.pdf\n") and len(row.split("\n")[1]) > 10, row
+
+    # Dismiss one: it is no longer listed.
+    assert not panel.failed_view.dismiss_button.isEnabled()
+    _click(qtbot, panel.failed_view.list, panel.failed_view.list.item(1))
+    with qtbot.waitSignal(panel.documents_changed, timeout=60_000):
+        panel.failed_view.dismiss_button.click()
+    assert [panel.failed_view.list.item(i).text().split("\n")[0]
+            for i in range(panel.failed_view.list.count())] == ["⚠  a-discharge.pdf"]
+
+    # Fixed, then retried: indexed, and the failed list is gone.
+    make_pdf(broken, ["Discharge summary: the patient went home on day three."])
+    documents = panel.document_list.count()
+    assert panel.failed_view.retry_button.text() == "Retry all"
+    with qtbot.waitSignal(panel.ingest_finished, timeout=INGEST_TIMEOUT_MS):
+        panel.failed_view.retry_button.click()
+    qtbot.waitUntil(lambda: panel.document_list.count() == documents + 1)
+    assert not panel.failed_view.isVisible()
+    assert panel.activity_rows()[0][0] == "indexed"
