@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         self._action(file_menu, "Local &API…", None, self.open_local_api)
+        self._action(file_menu, "&Models…", None, self.open_models)  # model manager (issue 20)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         stop = QAction("Stop answering", self)
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
         self.documents.message.connect(lambda text: self.status.showMessage(text, 8000))
         self.status.model_chosen.connect(lambda path: self.apply_settings(model_path=path))
         self.status.settings_requested.connect(self.open_settings)
+        self.status.models_requested.connect(self.open_models)
         self.model.loading.connect(self._model_loading)
         self.model.loaded.connect(self._model_loaded)
         self.model.load_failed.connect(self._model_failed)
@@ -245,15 +247,34 @@ class MainWindow(QMainWindow):
         self.model_problem = message
         self.status.show_no_model()
         self.composer.set_hint("Enclave needs a model file to answer (see above).")
-        self.banner.show_problem(
-            "Enclave cannot answer yet: the model could not be loaded", message,
-            [("Choose model file…", self._choose_model_file), ("Settings…", self.open_settings)])
+        title = "Enclave cannot answer yet: the model could not be loaded"
+        if not self.settings.model_path.exists():  # model manager (issue 20): no terminal needed
+            from desktop.window.model_manager import NO_MODEL_TEXT
+
+            title, message = "Enclave needs a model before it can answer", NO_MODEL_TEXT
+        self.banner.show_problem(title, message,
+                                 [("Models…", self.open_models), ("Settings…", self.open_settings)])
 
     def _choose_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a model file",
                                               str(self.settings.models_dir), "GGUF models (*.gguf)")
         if path:
             self.apply_settings(model_path=Path(path))
+
+    # -- model manager (issue 20, item 6: install, import, choose and remove models) ----------
+    def open_models(self) -> None:
+        """The "Models" dialog (File ▸ Models…, the status bar's model menu, the no-model
+        banner); "Use this model" switches models as the status bar's menu does."""
+        from desktop.window.model_manager import ModelManagerDialog
+
+        dialog = self.findChild(ModelManagerDialog)
+        if dialog is None:
+            dialog = ModelManagerDialog(lambda: self.settings, self, self.colors)
+            dialog.model_chosen.connect(lambda path: self.apply_settings(model_path=path))
+        dialog.refresh()
+        if dialog.isVisible():
+            dialog.raise_()  # already open behind the window: bring it forward
+        dialog.show()
 
     # -- conversations -------------------------------------------------------------------------
     def refresh_sidebar(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton
 from desktop.egress.guard import BlockedAttempt, EgressGuard
 from desktop.window.model_worker import ModelStatus
 from desktop.window.settings_dialog import format_size, model_choice_label
+from models.provisioning import DEFAULT_MODEL_FILE
 from models.registry import scan
 
 
@@ -28,6 +29,7 @@ class _BlockedRelay(QObject):
 class EnclaveStatusBar(QStatusBar):
     model_chosen = Signal(Path)
     settings_requested = Signal()
+    models_requested = Signal()  # open the "Models" dialog (install, import, remove)
 
     def __init__(self, guard: EgressGuard | None, models_dir: Path, current_model: Path) -> None:
         super().__init__()
@@ -76,6 +78,8 @@ class EnclaveStatusBar(QStatusBar):
         label = status.path.stem
         if status.quantization.lower() not in label.lower():
             label += f" · {status.quantization}"
+        if status.path.name == DEFAULT_MODEL_FILE:
+            label += " · small demonstration model"
         self.model_button.setText(f"Model: {label} · {format_size(status.size_bytes)} · "
                                   f"{status.backend}  ▾")
         tip = f"{status.name}\n{status.path}\nRunning on: {status.backend}"
@@ -90,7 +94,7 @@ class EnclaveStatusBar(QStatusBar):
         self.model_menu.clear()
         found = scan(self._models_dir, extra=(self._current_model,))
         if not found:
-            action = self.model_menu.addAction(f"No .gguf models in {self._models_dir}")
+            action = self.model_menu.addAction("No model is installed yet")
             action.setEnabled(False)
         for info in found:
             action = self.model_menu.addAction(model_choice_label(info))
@@ -98,4 +102,6 @@ class EnclaveStatusBar(QStatusBar):
             action.setChecked(info.path == self._current_model.resolve())
             action.triggered.connect(lambda _=False, p=info.path: self.model_chosen.emit(p))
         self.model_menu.addSeparator()
+        self.model_menu.addAction("Models… (install, import, remove)",
+                                  self.models_requested.emit)
         self.model_menu.addAction("Settings…", self.settings_requested.emit)
