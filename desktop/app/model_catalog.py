@@ -22,7 +22,7 @@ from pathlib import Path
 from installer.doctor import RUNTIME_OVERHEAD_BYTES, available_memory_bytes, model_memory_bytes
 from models import provisioning
 from models.errors import ModelError
-from models.gguf_metadata import GGUFFormatError, read_metadata
+from models.gguf_metadata import GGUFFormatError, is_gguf, read_metadata
 from models.registry import ModelInfo, describe, scan
 
 GB = 1 << 30
@@ -112,7 +112,7 @@ def default_installed(models_dir: Path) -> bool:
 
 def entries(models_dir: Path, current_model: Path, context_size: int,
             available: MemoryProbe = available_memory_bytes) -> list[CatalogEntry]:
-    """Every usable GGUF in the models folder, plus the one the settings name."""
+    """Every usable GGUF in the models folder, plus the one the settings name; in use first."""
     free = available()
     current = current_model.resolve()
     folder = models_dir.resolve()
@@ -128,7 +128,8 @@ def entries(models_dir: Path, current_model: Path, context_size: int,
             removable=info.path.parent == folder and not is_default and not in_use,
             memory=MemoryFit(model_memory_bytes(info.path, context_size), free),
         ))
-    return found
+    # The one answering first: it is what the person looks for when they open the list.
+    return sorted(found, key=lambda e: (not e.in_use, e.info.name.lower()))
 
 
 def _licence(path: Path) -> str | None:
@@ -157,8 +158,11 @@ def check_model_file(source: Path) -> ModelInfo:
     try:
         return describe(source)
     except GGUFFormatError as exc:
-        raise ImportRefused(f"“{source.name}” is not a model file Enclave can use. Enclave "
-                            f"uses GGUF model files (ending in .gguf). ({exc})") from exc
+        if not is_gguf(source):
+            raise ImportRefused(f"“{source.name}” is not a model file Enclave can use. Enclave "
+                                "uses GGUF model files (ending in .gguf).") from exc
+        raise ImportRefused(f"“{source.name}” is a GGUF model file, but a damaged one: {exc}. "
+                            "Copy it again from the original.") from exc
     except OSError as exc:
         raise ImportRefused(f"“{source.name}” cannot be read ({exc.strerror or exc}). If it "
                             "is on a USB stick, check that the stick is still plugged in.") from exc

@@ -180,8 +180,9 @@ class ModelManagerDialog(QDialog):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.list_body)
         layout.addWidget(scroll, 1)
-        self.empty = QLabel("No model is installed yet. Install the included model to try "
-                            "Enclave, or import a model file.")
+        self.empty = QLabel("No model is installed yet. “Install the included model” adds "
+                            "SmolLM2 135M, a small demonstration model (about 100 MB), so you "
+                            "can try Enclave; for real work, import a larger model file.")
         self.empty.setObjectName("muted")
         self.empty.setWordWrap(True)
 
@@ -264,6 +265,7 @@ class ModelManagerDialog(QDialog):
             item = self.list_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None and widget is not self.empty:
+                widget.hide()  # deleted later: until then it must not show through
                 widget.deleteLater()
         self.cards = []
         for entry in found:
@@ -282,6 +284,12 @@ class ModelManagerDialog(QDialog):
             self._selected = first[0] if first else None
         self.select(self._selected)
         self.install_button.setVisible(not default_installed(settings.models_dir))
+        self.use_button.setVisible(bool(found))
+        self.remove_button.setVisible(bool(found))
+        # With nothing installed, installing is the one thing to do: it looks like it.
+        self.install_button.setObjectName("" if found else "primary")
+        self.install_button.style().unpolish(self.install_button)
+        self.install_button.style().polish(self.install_button)
 
     def select(self, path: Path | None) -> None:
         self._selected = path

@@ -128,3 +128,11 @@ def test_only_imported_models_not_in_use_can_be_removed(tmp_path: Path) -> None:
         remove_model(demo, models, current_model=used)
     remove_model(spare, models, current_model=used)
     assert sorted(p.name for p in models.iterdir()) == sorted([DEFAULT_MODEL_FILE, "used.gguf"])
+
+
+def test_a_damaged_model_file_is_named_as_damaged(tmp_path: Path) -> None:
+    whole = make_gguf(tmp_path / "whole.gguf").read_bytes()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(whole[:40])  # a copy that stopped in the header
+    with pytest.raises(ImportRefused, match="is a GGUF model file, but a damaged one"):
+        import_model(cut, tmp_path / "models")
