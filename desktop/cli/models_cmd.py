@@ -1,12 +1,18 @@
-"""``enclave models``: list the model registry; install the default model (a setup step)."""
+"""``enclave models``: list the model registry; install the default model (a setup step);
+import a GGUF with its SHA-256 checked (the window's "Models" dialog does the same, through
+desktop/app/model_catalog.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
+from desktop.app import model_catalog
 from desktop.app.application import Application
+from desktop.app.settings import save_settings
 from models import provisioning, registry
 
 
@@ -19,6 +25,13 @@ def register(commands: Any) -> None:
     inst = sub.add_parser("install-default",
                           help="copy the bundled default model into the data directory")
     inst.set_defaults(run=run_install_default)
+    imp = sub.add_parser("import", help="copy a .gguf model file into the models folder, "
+                                        "checking its SHA-256")
+    imp.add_argument("file", type=Path, help="the .gguf file (any folder, a USB stick)")
+    imp.add_argument("--sha256", help="the SHA-256 published with the model: a file that "
+                                      "differs is refused and nothing is added")
+    imp.add_argument("--use", action="store_true", help="answer with it from now on")
+    imp.set_defaults(run=run_import)
     p.set_defaults(run=run_list, json=False)
 
 
@@ -45,4 +58,21 @@ def run_install_default(args: argparse.Namespace, app: Application) -> int:
     done = provisioning.install_default_model(settings.models_dir)
     verb = "Installed" if done.copied else "Already installed (verified)"
     print(f"{verb}: {done.path}")
+    return 0
+
+
+def run_import(args: argparse.Namespace, app: Application) -> int:
+    settings = app.settings
+    try:
+        done = model_catalog.import_model(args.file.expanduser().resolve(), settings.models_dir,
+                                          args.sha256)
+    except model_catalog.ImportRefused as exc:
+        print(f"enclave: {exc}", file=sys.stderr)
+        return 1
+    check = ("matches the one given" if done.checked
+             else "compare it with the one published for the model")
+    print(f"Imported: {done.path}\nSHA-256: {done.sha256} ({check})")
+    if args.use:
+        save_settings(settings, model_path=done.path)
+        print("Enclave now answers with it.")
     return 0
