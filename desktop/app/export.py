@@ -41,6 +41,8 @@ def answer_with_sources(text: str, citations: Sequence[dict[str, Any]],
                         quote: dict[str, Any] | None = None) -> str:
     """An answer as it is copied out of the window: the answer, the documents' own words it
     quoted, and its sources with their passages, so it can be checked wherever it is pasted."""
+    if not quote and not citations:
+        return text
     parts = [text.strip()]
     if quote:
         parts.append(f"From {citation_label(quote)}: “{passage_text(quote)}”")

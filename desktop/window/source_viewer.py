@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,12 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app.export import citation_label
+from desktop.app.page_viewers import open_at_page
 from desktop.app.source_highlight import Focus, Span, focus_spans, locate_passage
 from desktop.window.background import BackgroundTasks
 from rag.reflow import reflow
 
 # Opens a local file or folder in this computer's own program; False when it could not.
 SystemOpener = Callable[[Path], bool]
+# Opens a PDF at a page in this computer's own viewer; False when that viewer takes no page.
+PageOpener = Callable[[Path, int | None], bool]
+
+PARAGRAPH_SPACING = 6  # pixels after each paragraph of the page
 
 NOTES = {
     "quote": "The words quoted in the answer are highlighted.",
@@ -44,6 +56,13 @@ NOTES = {
 
 def open_with_system(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.resolve())))
+
+
+def open_at_page_on_screen(path: Path, page: int | None) -> bool:
+    # Without a screen (the offscreen platform) no viewer could be seen: start none.
+    if QGuiApplication.platformName() == "offscreen":
+        return False
+    return open_at_page(path, page)
 
 
 def page_text(source: Path, page: int | None) -> str:
@@ -67,12 +86,14 @@ def _utf16_offset(text: str, index: int) -> int:
 
 class SourceViewer(QDialog):
     def __init__(self, citation: dict[str, Any], tasks: BackgroundTasks, highlight: str,
-                 parent: Any = None, opener: SystemOpener = open_with_system) -> None:
+                 parent: Any = None, opener: SystemOpener = open_with_system,
+                 page_opener: PageOpener = open_at_page_on_screen) -> None:
         super().__init__(parent)
         self.citation = citation
         self.source = Path(str(citation.get("source", "")))
         self._highlight = highlight
         self._opener = opener
+        self._page_opener = page_opener
         self.focus = Focus.from_json(citation.get("focus"))
         self.highlight_kind = ""  # which of NOTES applies once the page is shown
         self._first: Span = (0, 0)  # the first highlighted span, scrolled to
@@ -124,12 +145,21 @@ class SourceViewer(QDialog):
 
     def _show_page(self, text: str) -> None:
         self.text.setPlainText(text)
+        self._space_paragraphs()
         self.highlighted = self._highlight_passage(str(self.citation.get("text", "")))
         self.note.setText(NOTES[self.highlight_kind] if self.highlighted else
                           "The page has changed since it was indexed; the passage is shown "
                           "below as it was cited.")
         if not self.highlighted:
             self.text.setPlainText(str(self.citation.get("text", "")))
+
+    def _space_paragraphs(self) -> None:
+        """A little air after each paragraph and list item, so clauses read apart."""
+        cursor = QTextCursor(self.text.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        spacing = QTextBlockFormat()
+        spacing.setBottomMargin(PARAGRAPH_SPACING)
+        cursor.mergeBlockFormat(spacing)
 
     def _page_unavailable(self, message: str) -> None:
         self.note.setText(f"The file cannot be read now ({message}); this is the passage as "
@@ -182,13 +212,17 @@ class SourceViewer(QDialog):
             self._say_problem(f"The file is no longer at {self.source}. It may have been "
                               "moved, renamed or deleted.")
             return False
+        page = self.citation.get("page")
+        if self._page_opener(self.source, page):
+            self._say(f"Opened {self.source.name} at page {page} in this computer's own "
+                      "viewer.")
+            return True
         if not self._opener(self.source):
             self._say_problem(
                 f"This computer could not open {self.source.name}: no program is set up to "
                 f"open this kind of file, or it did not start. The file is at {self.source} "
                 "— use Copy path to paste it where you need it, or Show in folder.")
             return False
-        page = self.citation.get("page")
         where = f" — the passage is on page {page}" if page else ""
         self._say(f"Opened {self.source.name} in this computer's own viewer{where}.")
         return True

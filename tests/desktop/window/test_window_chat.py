@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdf
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -164,12 +165,18 @@ def test_settings_persist_and_a_context_change_reloads_the_model(qtbot) -> None:
 
 
 def test_export_to_markdown_and_pdf(qtbot, tmp_path: Path) -> None:
-    window = open_window(qtbot)
+    window = open_window(qtbot, model_only=True)  # an answer, not a refusal, to export
     ask(qtbot, window, "List two fruits.")
     md = window.export_conversation(window.current.id, tmp_path / "chat.md", "md")
     pdf = window.export_conversation(window.current.id, tmp_path / "chat.pdf", "pdf")
     assert "## Question\n\nList two fruits." in md.read_text(encoding="utf-8")
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
+    # Each answer names the model file that wrote it, in both, and the PDF reads as words.
+    model = window.settings.model_path.name
+    assert f"*Written by the model {model}.*" in md.read_text(encoding="utf-8")
+    pdf_text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages).split())
+    assert f"Written by the model {model}" in pdf_text
+    assert "machine-generated: verify it against the sources" in pdf_text
     exports = [e["data"] for e in read_entries(window.settings.home / "audit" / "audit.jsonl")
                if e["kind"] == "export"]
     assert [e["format"] for e in exports] == ["md", "pdf"]

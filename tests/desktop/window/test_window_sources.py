@@ -172,6 +172,22 @@ def test_open_file_names_the_page_of_the_passage(qtbot, lease, tasks) -> None:
                                        "passage is on page 3.")
 
 
+def test_a_viewer_that_takes_a_page_opens_the_pdf_at_the_cited_page(qtbot, lease, tasks
+                                                                      ) -> None:
+    asked: list[tuple[Path, int | None]] = []
+
+    def evince(path: Path, page: int | None) -> bool:  # the desktop's viewer takes a page
+        asked.append((path, page))
+        return True
+
+    viewer = open_viewer(qtbot, page_citation(lease, 3), tasks, page_opener=evince,
+                         opener=lambda path: False)
+    viewer.open_button.click()
+    assert asked == [(lease, 3)]
+    assert viewer.open_note.text() == ("Opened lease.pdf at page 3 in this computer's own "
+                                       "viewer.")
+
+
 def test_copy_answer_copies_the_answer_with_its_sources(qtbot, lease) -> None:
     citation = page_citation(lease, 3)
     quote = {"source": str(lease), "page": 3, "text": CLAUSE_9[16:]}
