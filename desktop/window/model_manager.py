@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QCloseEvent, QFocusEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -161,6 +161,14 @@ class ModelManagerDialog(QDialog):
             f" background: {colors.user_bubble}; }}")
         self._build()
         self.refresh()
+        if parent is not None:
+            parent.installEventFilter(self)  # the window closing ends a copy first
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            self._stop_copy()
+            self.close()
+        return super().eventFilter(watched, event)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:

@@ -182,3 +182,35 @@ def test_use_this_model_switches_and_remove_asks_first(
     assert card is not None
     qtbot.mouseClick(card, Qt.MouseButton.LeftButton)
     assert not dialog.remove_button.isEnabled()  # the model in use cannot be removed
+
+
+def test_the_file_menu_and_the_status_bars_model_menu_open_the_models_dialog(
+        qtbot: Any) -> None:
+    window = open_window(qtbot, start=False)
+    [file_menu] = [a.menu() for a in window.menuBar().actions() if a.text() == "&File"]
+    [models] = [a for a in file_menu.actions() if a.text() == "&Models…"]
+    models.trigger()
+    dialog = window.findChild(ModelManagerDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.close()
+    window.status.model_menu.aboutToShow.emit()  # as when the person opens the menu
+    [entry] = [a for a in window.status.model_menu.actions() if a.text().startswith("Models…")]
+    entry.trigger()
+    assert window.findChild(ModelManagerDialog) is dialog and dialog.isVisible()
+
+
+def test_closing_the_window_during_an_import_leaves_no_half_copy(
+        qtbot: Any, tmp_path: Path, enclave_home: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    usb = make_gguf(tmp_path / "big.gguf", filler=48 << 20)
+    window = open_window(qtbot, start=False)
+    window.open_models()
+    dialog = window.findChild(ModelManagerDialog)
+    assert dialog is not None
+    _pick(monkeypatch, usb)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert dialog.copying
+    window.close()  # cancels the copy and waits for it
+    left = list((enclave_home / "models").iterdir())
+    assert not any(p.name.endswith(".partial") for p in left)
+    assert left == [] or [p.read_bytes() == usb.read_bytes() for p in left] == [True]
