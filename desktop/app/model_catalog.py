@@ -196,7 +196,13 @@ def install_default(models_dir: Path, progress: Progress | None = None,
         return Imported(target, provisioning.DEFAULT_MODEL_SHA256, target.stat().st_size, True)
     if target.exists():
         target.unlink()  # a damaged copy: replaced by a verified one
-    return import_model(provisioning.packaged_default_model(), models_dir,
+    try:
+        source = provisioning.packaged_default_model()
+    except ModelError as exc:
+        raise ImportRefused(
+            "The included model is missing from this installation of Enclave. Ask IT to "
+            f"reinstall Enclave from its offline bundle. ({exc})") from exc
+    return import_model(source, models_dir,
                         provisioning.DEFAULT_MODEL_SHA256, progress, cancel,
                         name=provisioning.DEFAULT_MODEL_FILE)
 

@@ -41,6 +41,7 @@ from desktop.app.model_catalog import (
     install_default,
     normalise_sha256,
     remove_model,
+    size_text,
 )
 from desktop.app.settings import Settings
 from desktop.window.model_worker import human_error
@@ -331,7 +332,7 @@ class ModelManagerDialog(QDialog):
         answer = QMessageBox.question(
             self, "Remove model",
             f"Remove “{entry.info.name}”?\n\nThe file {entry.info.path.name} "
-            f"({entry.details().split(' · ')[1]}) is deleted from Enclave's models folder. "
+            f"({size_text(entry.info.size_bytes)}) is deleted from Enclave's models folder. "
             "The file you imported it from is not touched.")
         if answer != QMessageBox.StandardButton.Yes:
             return

@@ -136,3 +136,14 @@ def test_a_damaged_model_file_is_named_as_damaged(tmp_path: Path) -> None:
     cut.write_bytes(whole[:40])  # a copy that stopped in the header
     with pytest.raises(ImportRefused, match="is a GGUF model file, but a damaged one"):
         import_model(cut, tmp_path / "models")
+
+
+def test_without_the_packaged_model_installing_says_to_ask_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.app.model_catalog import install_default
+    from models import provisioning
+
+    monkeypatch.setattr(provisioning, "DEFAULT_MODEL_PACKAGE", "enclave_no_such_package")
+    with pytest.raises(ImportRefused, match="Ask IT to reinstall Enclave"):
+        install_default(tmp_path / "models")
+    assert not (tmp_path / "models").exists()
