@@ -45,6 +45,7 @@ from desktop.window.banner import Banner
 from desktop.window.composer import Composer
 from desktop.window.documents_panel import DocumentsPanel, dropped_paths
 from desktop.window.elided_label import ElidedLabel
+from desktop.window.help_menu import AboutDialog, ShortcutsDialog
 from desktop.window.local_api import LocalApi, LocalApiDialog
 from desktop.window.model_worker import ModelStatus, ModelWorker
 from desktop.window.pdf_export import write_pdf
@@ -179,6 +180,16 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Models…", None, self.open_models)  # model manager (issue 20)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self._action(edit_menu, "Type a &question", QKeySequence("Ctrl+L"), self.focus_question)
+        self._action(edit_menu, "&Find a conversation", QKeySequence.StandardKey.Find,
+                     self.focus_search)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("F1"),
+                     self.show_shortcuts)
+        self._action(help_menu, "&About Enclave", None, self.show_about)
+        self.composer.edit.setToolTip("Type your question here; Ctrl+L brings you back to it "
+                                      "from anywhere in the window")
         stop = QAction("Stop answering", self)
         stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         stop.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -195,6 +206,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.sidebar.selected.connect(self.open_conversation)
+        self.sidebar.search_changed.connect(lambda _text: self.refresh_sidebar())
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.rename_requested.connect(self._ask_rename)
         self.sidebar.delete_requested.connect(self._ask_delete)
@@ -278,8 +290,16 @@ class MainWindow(QMainWindow):
 
     # -- conversations -------------------------------------------------------------------------
     def refresh_sidebar(self) -> None:
-        self.sidebar.show_conversations(self.store.conversations(),
+        self.sidebar.show_conversations(self.store.conversations(self.sidebar.search_text()),
                                         self.current.id if self.current else None)
+
+    def focus_question(self) -> None:
+        self.activateWindow()
+        self.composer.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_search(self) -> None:
+        self.sidebar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.sidebar.search.selectAll()
 
     def new_conversation(self) -> None:
         self._leave_answer()
@@ -473,8 +493,25 @@ class MainWindow(QMainWindow):
     def show_citation(self, citation: dict[str, Any]) -> SourceViewer:
         viewer = SourceViewer(citation, self.tasks, self.colors.highlight_passage, self)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Closed (Esc, Close or the window's ×), the viewer hands the keyboard back to the
+        # question box: without this nothing has the focus, or the citation does and Space
+        # opens it again.
+        viewer.finished.connect(lambda _result: self.focus_question())
         viewer.show()
         return viewer
+
+    # -- help ----------------------------------------------------------------------------------
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- export --------------------------------------------------------------------------------
     def export_conversation(self, conversation_id: int, path: Path, kind: str) -> Path:

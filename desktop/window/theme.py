@@ -80,7 +80,8 @@ QWidget {{ font-size: 10.5pt; }}
 QMainWindow, QDialog {{ background: {c.window}; }}
 #sidebar, #documentsPanel {{ background: {c.sidebar}; }}
 #sidebar QListWidget, #documentsPanel QListWidget {{
-    background: transparent; border: none; outline: none; }}
+    background: transparent; border: 2px solid transparent; border-radius: 8px; outline: none; }}
+#sidebar QListWidget:focus, #documentsPanel QListWidget:focus {{ border-color: {c.accent}; }}
 #sidebar QListWidget::item, #documentsPanel QListWidget::item {{
     padding: 6px 3px; border-radius: 6px; margin: 1px 0; }}
 #sidebar QListWidget::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
@@ -100,7 +101,8 @@ QMainWindow, QDialog {{ background: {c.window}; }}
 #answerCard {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px; }}
 #quoteBox {{ background: {c.user_bubble}; border-left: 4px solid {c.accent}; border-radius: 4px; }}
 #quoteText {{ font-style: italic; }}
-#quoteSource {{ font-weight: 600; border: none; padding: 0; }}
+#quoteSource {{ font-weight: 600; border: 2px solid transparent; padding: 0; }}
+#quoteSource:focus {{ border-color: {c.accent}; }}
 #unsupportedNote {{ color: {c.error_text}; }}
 #refusalNotice {{ background: {c.notice_bg}; border: 1px solid {c.notice_border};
     border-radius: 10px; }}
@@ -108,26 +110,48 @@ QMainWindow, QDialog {{ background: {c.window}; }}
     border-radius: 8px; }}
 #infoNotice {{ background: {c.notice_bg}; border: 1px solid {c.notice_border};
     border-radius: 8px; }}
-#citation {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.window}; }}
-#citation:hover, #citation:focus {{ border-color: {c.accent}; }}
+#citation {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.window};
+    padding: 1px; }}
+#citation:hover {{ border-color: {c.accent}; }}
+#citation:focus {{ border: 2px solid {c.accent}; padding: 0; }}
 #citationNumber {{ color: {c.accent}; font-weight: 600; }}
 #emptyState {{ color: {c.muted}; }}
 #emptyTitle {{ font-size: 16pt; font-weight: 600; color: {c.text}; }}
 #composer {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 10px;
     padding: 8px; font-size: 11pt; }}
-#composer:focus {{ border-color: {c.accent}; }}
+#composer:focus {{ border: 2px solid {c.accent}; padding: 7px; }}
 QPushButton {{ padding: 6px 14px; border: 1px solid {c.border}; border-radius: 6px;
     background: {c.surface}; }}
 QPushButton:hover {{ border-color: {c.accent}; }}
 QPushButton:disabled {{ color: {c.muted}; }}
+QPushButton:focus {{ border: 2px solid {c.accent}; padding: 5px 13px; }}
 QPushButton#primary {{ background: {c.accent}; color: {c.accent_text}; border: none;
     font-weight: 600; }}
 QPushButton#primary:disabled {{ background: {c.border}; color: {c.muted}; }}
 QPushButton#stop {{ background: {c.error_bg}; border: 1px solid {c.error_border}; }}
-QToolButton {{ padding: 3px 8px; border: none; border-radius: 5px; }}
+QPushButton#primary:focus, QPushButton#stop:focus {{ border: 2px solid {c.text};
+    padding: 4px 12px; }}
+QPushButton#stop:focus {{ padding: 5px 13px; }}
+QToolButton {{ padding: 1px 6px; border: 2px solid transparent; border-radius: 5px; }}
 QToolButton:hover {{ background: {c.border}; }}
+QToolButton:focus {{ border-color: {c.accent}; }}
+QLineEdit#conversationSearch, QPlainTextEdit {{ background: {c.surface};
+    border: 1px solid {c.border}; border-radius: 6px; padding: 4px 6px; }}
+QLineEdit#conversationSearch:focus, QPlainTextEdit:focus {{ border: 2px solid {c.accent};
+    padding: 3px 5px; }}
 QStatusBar {{ background: {c.sidebar}; border-top: 1px solid {c.border}; }}
-QStatusBar QLabel, QStatusBar QToolButton {{ color: {c.muted}; padding: 2px 6px; }}
+QStatusBar QLabel {{ color: {c.muted}; padding: 2px 6px; }}
+QStatusBar QToolButton {{ color: {c.muted}; padding: 0 4px; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; border: none; }}
+QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; border: none; }}
+QScrollBar::handle:vertical {{ background: {c.border}; border-radius: 3px; min-height: 28px;
+    margin: 2px; }}
+QScrollBar::handle:horizontal {{ background: {c.border}; border-radius: 3px; min-width: 28px;
+    margin: 2px; }}
+QScrollBar::handle:hover {{ background: {c.muted}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none;
+    background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QProgressBar {{ border: 1px solid {c.border}; border-radius: 4px; background: {c.surface};
     text-align: center; height: 14px; }}
 QProgressBar::chunk {{ background: {c.accent}; border-radius: 3px; }}
