@@ -191,6 +191,8 @@ class DocumentsPanel(QWidget):
         self.document_list = wrapping_list()
         self.document_list.setObjectName("documentList")  # theme.py: selection and focus
         self.document_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        # Two rows at least, however much the last batch and the failed files take.
+        self.document_list.setMinimumHeight(120)
         self.document_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.document_list.customContextMenuRequested.connect(self._document_menu)
         layout.addWidget(self.document_list, 1)

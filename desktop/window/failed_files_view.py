@@ -52,6 +52,7 @@ class FailedFilesView(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setMinimumHeight(96)  # one failed file and its reason, whole
         self.list.setMaximumHeight(150)
         self.list.setToolTip("Files that could not be indexed: answers do not use them")
         self.list.itemSelectionChanged.connect(self._selection_changed)
@@ -82,6 +83,7 @@ class FailedFilesView(QWidget):
             item.setForeground(QColor(self._failed_color))
             self.list.addItem(item)
         self.title.setText(f"COULD NOT BE INDEXED ({len(self.files)})")
+        self.list.setMaximumHeight(96 if len(self.files) == 1 else 150)  # no empty space
         self.setVisible(bool(self.files))
         self._selection_changed()
 
