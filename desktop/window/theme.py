@@ -88,6 +88,7 @@ QMainWindow, QDialog {{ background: {c.window}; }}
 #documentsPanel QListWidget::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
 /* The documents list (documents_panel.py): the selected documents stand out, and so does the
    current row while the keyboard is in the list (current is not selected: Tab makes it). */
+#documentsPanel QListWidget#documentList::item {{ border: 1px solid transparent; }}
 #documentsPanel QListWidget#documentList::item:selected {{ background: {c.accent};
     color: {c.accent_text}; }}
 #documentsPanel QListWidget#documentList::item:focus {{ border: 1px dashed {c.accent}; }}
