@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -205,9 +205,7 @@ class DocumentsPanel(QWidget):
         self.remove_button.setToolTip("Forget the selected documents: their passages leave the "
                                       "index; the files themselves are not touched.")
         self.remove_button.clicked.connect(self._remove_selected)
-        remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.document_list)
-        remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
-        remove_key.activated.connect(self._remove_selected)
+        self.document_list.installEventFilter(self)  # the Delete key asks to remove
         layout.addWidget(self.remove_button)
         self.undo_bar = UndoBar()
         self.undo_bar.undo_requested.connect(self.undo_removal)
@@ -380,6 +378,14 @@ class DocumentsPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Remove from collection…", self._remove_selected)
         menu.exec(self.document_list.viewport().mapToGlobal(pos))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.document_list and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Delete)):
+            self._remove_selected()
+            return True
+        return super().eventFilter(watched, event)
 
     def selected_documents(self) -> list[Path]:
         return [Path(item.data(Qt.ItemDataRole.UserRole))

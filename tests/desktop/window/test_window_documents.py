@@ -224,6 +224,11 @@ def test_removing_a_document_asks_first_and_can_be_undone(qtbot, tmp_path: Path)
     assert entries[1]["data"]["path"] == str(lease) and entries[1]["data"]["removed"]
     assert entries[2]["data"]["indexed"] == [str(lease)]
 
+    # The Delete key asks the same question.
+    _click(qtbot, panel.document_list, _row_of(panel, "notes.txt"))
+    qtbot.keyClick(panel.document_list, Qt.Key.Key_Delete)
+    assert "Remove “notes.txt” from “Matter 12”?" in _answer(qtbot, panel, "Cancel")
+
 
 def test_failed_files_stay_listed_after_a_restart_and_retry_indexes_them(
         qtbot, tmp_path: Path) -> None:
