@@ -497,7 +497,7 @@ class Library:
         yield IngestEvent("started", 0, total)
         batch: list[_Parsed] = []
         long_ones: list[_Parsed] = []  # indexed after the others (LONG_DOCUMENT_PASSAGES)
-        for candidate in candidates:
+        for position, candidate in enumerate(candidates):
             if cancel is not None and cancel.is_set():
                 break
             if candidate.skip_reason:
@@ -511,6 +511,8 @@ class Library:
                                   "set, as in folders from old Windows shares or zip files): "
                                   "rename the file, then add it again")
                 continue
+            # (done: the files before this one, some of them read but not yet indexed)
+            yield IngestEvent("opening", position, total, candidate.path, "reading")
             outcome = yield from self._read(target, candidate.path, done, total, cancel)
             if isinstance(outcome, IngestEvent):
                 done += 1
@@ -674,16 +676,16 @@ class Library:
         # length (measured: half the speed of embedding the same texts in one call).
         order = sorted(range(len(unique)), key=lambda n: len(unique[n]))
         embedded: list[list[float]] = [[] for _ in unique]
-        # A long document, indexed alone: say how far it has got.
-        alone = batch[0].path if len(batch) == 1 and \
-            len(batch[0].passages) > self._long else None
+        # Embedding in more than one step: say how far it has got (the file, when it is one).
+        alone = batch[0].path if len(batch) == 1 else None
+        what = "indexing" if alone is not None else f"indexing {len(batch)} files"
         for start in range(0, len(order), EMBED_STEP):
             if cancel is not None and cancel.is_set():
                 return
-            if alone is not None:
-                yield IngestEvent("indexing", 0, 0, alone, f"indexing: {start:,} of "
+            if len(order) > EMBED_STEP:
+                yield IngestEvent("indexing", 0, 0, alone, f"{what}: {start:,} of "
                                   f"{len(order):,} pieces of text", texts=len(order),
-                                  texts_done=start)
+                                  texts_done=start, files=len(batch))
             step = order[start:start + EMBED_STEP]
             for n, vector in zip(step, self._embedder.embed([unique[n] for n in step]),
                                  strict=True):

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from rag.retrieve import Mode, Retrieval
     from rag.support import SentenceCheck
 
-# "reading": a scanned page is being read by OCR (detail says which; pages: how many in all).
-IngestEventKind = Literal["started", "reading", "indexing", "indexed", "unchanged", "skipped",
-                          "failed", "finished"]
+# "opening": a file is being read. "reading": one of its scanned pages is read by OCR (detail
+# says which; pages: how many in all). "indexing": files read are being embedded (texts,
+# texts_done).
+IngestEventKind = Literal["started", "opening", "reading", "indexing", "indexed", "unchanged",
+                          "skipped", "failed", "finished"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,11 @@ class IngestEvent:
     passages: int = 0  # passages written for this file (indexed)
     pages: int = 0  # the file's pages (indexed); its scanned pages (reading)
     pages_read: int = 0  # scanned pages read so far (reading)
-    # A long document being embedded (indexing): its texts to embed, and how many are done.
+    # Files being embedded (indexing): their texts to embed, how many are done, and how many
+    # files are embedded together (path: the file, when it is one).
     texts: int = 0
     texts_done: int = 0
+    files: int = 0
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class _Progress:
             return
         filled = int(self.WIDTH * event.done / event.total)
         name = display_path(event.path.name) if event.path else ""
-        if event.kind in ("reading", "indexing"):  # OCR, or a long document: say where it is
+        if event.kind in ("opening", "reading", "indexing"):  # say where it is
             name = f"{name[:28]}: {event.detail}"
         self._out.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
                         f"{event.done}/{event.total} {name[:60]:60}")

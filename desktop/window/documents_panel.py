@@ -509,14 +509,27 @@ class DocumentsPanel(QWidget):
                                         f"{plural(event.pages, 'scanned page')} by OCR "
                                         f"(file {event.done + 1} of {event.total})…")
             return
+        if event.kind == "opening":
+            # A file being read (it may take a while: a long PDF, a large Word file).
+            self.progress.setRange(0, max(event.total, 1))
+            self.progress.setValue(event.done)
+            name = display_path(event.path.name) if event.path is not None else ""
+            self.progress_label.setText(f"Reading {name} (file {event.done + 1} of "
+                                        f"{event.total})…")
+            return
         if event.kind == "indexing" and event.texts:
-            # A long document, indexed after the others: the bar follows its texts.
+            # Files being indexed: the bar follows their texts, so it never stands still.
             self.progress.setRange(0, event.texts)
             self.progress.setValue(event.texts_done)
-            name = display_path(event.path.name) if event.path is not None else ""
-            self.progress_label.setText(
-                f"{name}: indexing a long document, {100 * event.texts_done // event.texts}% "
-                f"(file {event.done + 1} of {event.total})…")
+            share = 100 * event.texts_done // event.texts
+            if event.path is not None:
+                self.progress_label.setText(
+                    f"{display_path(event.path.name)}: indexing, {share}% (file "
+                    f"{event.done + 1} of {event.total})…")
+            else:
+                self.progress_label.setText(
+                    f"Indexing {event.files} files, {share}% (files {event.done + 1}–"
+                    f"{event.done + event.files} of {event.total})…")
             return
         if event.total:
             self.progress.setRange(0, event.total)

@@ -280,6 +280,33 @@ def test_a_long_document_is_indexed_after_the_short_ones_with_its_progress(
     assert events[-1].kind == "finished" and events[-1].done == 3
 
 
+def test_every_file_read_and_every_embedding_step_is_reported(tmp_path: Path,
+                                                               embedder: object) -> None:
+    """'Indexing 1 of 7' must not stand still while files are read and embedded together."""
+    folder = tmp_path / "matter"
+    folder.mkdir()
+    paragraph = "The landlord shall insure the building against fire and flood. " * 5
+    for n in range(1, 5):
+        (folder / f"note-{n}.txt").write_text("\n\n".join(f"Note {n}, clause {k}. {paragraph}"
+                                                          for k in range(1, 12)))
+    library = Library(tmp_path / "index", embedder)  # type: ignore[arg-type]
+    try:
+        events = list(library.ingest([folder], "Matter"))
+    finally:
+        library.close()
+    read = [e for e in events if e.kind == "opening"]
+    assert [e.path.name for e in read if e.path] == [f"note-{n}.txt" for n in range(1, 5)]
+    assert [e.done for e in read] == [0, 1, 2, 3] and all(e.total == 4 for e in read)
+    steps = [e for e in events if e.kind == "indexing"]
+    assert len(steps) >= 2, "the four files' texts take several embedding steps"
+    assert all(e.path is None and e.files == 4 and e.done == 0 for e in steps)
+    assert [e.texts_done for e in steps] == sorted(e.texts_done for e in steps)
+    assert steps[-1].texts_done < steps[-1].texts
+    assert "indexing 4 files" in steps[0].detail
+    assert [e.path.name for e in events if e.kind == "indexed" and e.path] == \
+        [f"note-{n}.txt" for n in range(1, 5)]
+
+
 def test_a_failed_file_is_recorded_until_it_is_indexed(library: Library,
                                                          tmp_path: Path) -> None:
     folder = tmp_path / "matter"

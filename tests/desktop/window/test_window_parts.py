@@ -125,6 +125,13 @@ def test_a_long_document_being_indexed_shows_how_far_it_has_got(qtbot, tmp_path)
     panel._on_event(IngestEvent("indexing", 2, 3, tmp_path / "bundle.txt",  # the thread's slot
                                 "indexing: 2,560 of 10,240 pieces of text", texts=10_240,
                                 texts_done=2_560))
-    assert panel.progress_label.text() == ("bundle.txt: indexing a long document, 25% "
-                                           "(file 3 of 3)…")
+    assert panel.progress_label.text() == "bundle.txt: indexing, 25% (file 3 of 3)…"
     assert (panel.progress.value(), panel.progress.maximum()) == (2_560, 10_240)
+    # Several short files embedded together, then a file being read: never 'Indexing 1 of 7'.
+    panel._on_event(IngestEvent("indexing", 1, 7, None, "indexing 4 files: 64 of 256 pieces "
+                                "of text", texts=256, texts_done=64, files=4))
+    assert panel.progress_label.text() == "Indexing 4 files, 25% (files 2–5 of 7)…"
+    assert (panel.progress.value(), panel.progress.maximum()) == (64, 256)
+    panel._on_event(IngestEvent("opening", 5, 7, tmp_path / "lease.pdf", "reading"))
+    assert panel.progress_label.text() == "Reading lease.pdf (file 6 of 7)…"
+    assert (panel.progress.value(), panel.progress.maximum()) == (5, 7)
