@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         banner_row.setContentsMargins(24, 6, 24, 0)
         banner_row.addWidget(self.banner)
         self.transcript = Transcript()
+        self.documents.documents_changed.connect(
+            lambda: self.transcript.empty_state.show_documents(self.documents.document_count,
+                                                               self.documents.collection))
         self.composer = Composer()
         column.addWidget(header)
         column.addWidget(banner_box)

@@ -345,12 +345,9 @@ class EmptyState(QWidget):
         title.setObjectName("emptyTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setWordWrap(True)  # a narrow window wraps it rather than cutting it off
-        steps = QLabel(
-            "1.  Add documents on the right: <b>Add files…</b>, <b>Add folder…</b>, or drag "
-            "them onto the window.<br>"
-            "2.  Type your question below and press <b>Ctrl+Enter</b>.<br>"
-            "3.  Click a source under the answer to read the passage in its page.<br><br>"
-            "Everything stays on this computer.")
+        steps = QLabel()
+        self.steps = steps
+        self.show_documents(0, None)
         steps.setObjectName("muted")
         steps.setWordWrap(True)
         steps.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -358,6 +355,20 @@ class EmptyState(QWidget):
         layout.addWidget(title)
         layout.addWidget(steps)
         layout.addStretch(2)
+
+
+    def show_documents(self, count: int, collection: str | None) -> None:
+        """The first step says what is there: documents ready, or how to add them."""
+        if count and collection:
+            name = html.escape(collection)
+            first = (f"1.  {count} document{'s' if count != 1 else ''} in “{name}” ready: add "
+                     "more on the right, or ask straight away.<br>")
+        else:
+            first = ("1.  Add documents on the right: <b>Add files…</b>, <b>Add folder…</b>, or "
+                     "drag them onto the window.<br>")
+        self.steps.setText(first + "2.  Type your question below and press <b>Ctrl+Enter</b>."
+                           "<br>3.  Click a source under the answer to read the passage in its "
+                           "page.<br><br>Everything stays on this computer.")
 
 
 class Transcript(QScrollArea):
