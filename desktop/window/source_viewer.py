@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QVBoxLayout,
 )
+from shiboken6 import isValid
 
 from desktop.app.export import citation_label
 from desktop.app.page_viewers import open_at_page
@@ -144,6 +145,8 @@ class SourceViewer(QDialog):
                   self._page_unavailable)
 
     def _show_page(self, text: str) -> None:
+        if not isValid(self.text):  # closed before its page was read: nothing to show it in
+            return
         self.text.setPlainText(text)
         self._space_paragraphs()
         self.highlighted = self._highlight_passage(str(self.citation.get("text", "")))
@@ -162,6 +165,8 @@ class SourceViewer(QDialog):
         cursor.mergeBlockFormat(spacing)
 
     def _page_unavailable(self, message: str) -> None:
+        if not isValid(self.note):
+            return
         self.note.setText(f"The file cannot be read now ({message}); this is the passage as "
                           "it was indexed.")
 

@@ -97,6 +97,19 @@ def test_the_clause_that_answers_is_highlighted_not_the_whole_page(qtbot, lease,
     assert viewer.note.text() == "The words quoted in the answer are highlighted."
 
 
+def test_a_viewer_closed_before_its_page_is_read_is_left_alone(qtbot, lease, tasks) -> None:
+    from shiboken6 import isValid
+
+    viewer = SourceViewer(page_citation(lease, 3), tasks, HIGHLIGHT)
+    viewer.show()
+    viewer.close()
+    viewer.deleteLater()
+    qtbot.waitUntil(lambda: not isValid(viewer), timeout=5_000)
+    # The page is read after the window went: its callback must not touch the dead widgets
+    # (pytest-qt fails this test on any exception raised in a Qt callback).
+    qtbot.waitUntil(lambda: tasks.pending == 0, timeout=30_000)
+
+
 def test_without_a_quote_the_sentence_backing_the_answer_or_nearest_the_question_is_marked(
         qtbot, lease, tasks) -> None:
     citation = page_citation(lease, 3)
