@@ -37,9 +37,12 @@ def _deb(folder: Path, name: str, depends: str = "") -> Path:
     control = (f"Package: {name}\nVersion: 1.0\nArchitecture: all\nMaintainer: Enclave tests "
                f"<tests@localhost>\nDescription: a package made by Enclave's tests\n")
     (root / "DEBIAN" / "control").write_text(control + (f"Depends: {depends}\n" if depends else ""))
+    for part in [root, *root.rglob("*")]:  # dpkg-deb wants 0755 folders, whatever the umask
+        part.chmod(0o755 if part.is_dir() else 0o644)
     deb = folder / f"{name}_1.0_all.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)],
-                   check=True, capture_output=True)
+    proc = subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
     return deb
 
 
