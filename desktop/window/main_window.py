@@ -270,12 +270,6 @@ class MainWindow(QMainWindow):
         self.banner.show_problem(title, message,
                                  [("Models…", self.open_models), ("Settings…", self.open_settings)])
 
-    def _choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a model file",
-                                              str(self.settings.models_dir), "GGUF models (*.gguf)")
-        if path:
-            self.apply_settings(model_path=Path(path))
-
     # -- model manager (issue 20, item 6: install, import, choose and remove models) ----------
     def open_models(self) -> None:
         """The "Models" dialog (File ▸ Models…, the status bar's model menu, the no-model
