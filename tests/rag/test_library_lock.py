@@ -90,7 +90,8 @@ def test_two_copies_of_one_file_are_one_indexed_and_one_unchanged(library: Libra
     for name in ("consent.txt", "consent (copy).txt"):
         (folder / name).write_text("The patient consents to the procedure described by "
                                      "Dr Okafor on 3 March.", encoding="utf-8")
-    events = [e for e in library.ingest([folder], "Consents") if e.path is not None]
+    events = [e for e in library.ingest([folder], "Consents")
+              if e.path is not None and e.kind not in ("opening", "reading", "indexing")]
     kinds = sorted(e.kind for e in events)
     assert kinds == ["indexed", "unchanged"]
     assert "same content as" in next(e.detail for e in events if e.kind == "unchanged")
