@@ -129,6 +129,7 @@ def _show(rows: Sequence[Row], threshold: float) -> None:
         print(f"  {'A' if asked.answerable else 'X'}{'h' if asked.heldout else ' '} "
               f"{int(refuses_before(e, threshold))}{int(refuses(e, threshold))} "
               f"sim {e.best_similarity:.3f} top {e.top_score:.3f} words {e.words_found:.2f} "
+              f"one {e.best_passage:.2f} "
               f"| {asked.question[:70]} (missing: {' '.join(e.missing)})")
 
 
@@ -141,7 +142,7 @@ def report(found_by_set: dict[str, list[Row]], threshold: float) -> list[str]:
     from rag.refusal import refuses, refuses_before
 
     lines = [f"relevance_threshold {threshold}; before: best cosine under it; after: that, or "
-             "a weak best score missing most of the question's words (rag/refusal.py)",
+             "a weak best score missing much of the question (rag/refusal.py)",
              f"{'collection':<16}{'questions':<26}{'refused before':>16}{'refused after':>16}"]
     everything = [row for rows in found_by_set.values() for row in rows]
     for name, rows in [*found_by_set.items(), ("all", everything)]:
@@ -155,20 +156,25 @@ def report(found_by_set: dict[str, list[Row]], threshold: float) -> list[str]:
 
 
 def sweep(found_by_set: dict[str, list[Row]], threshold: float) -> list[str]:
-    """The rule's two constants moved about their values: absent-answer questions refused
-    (all, held out included) and answerable ones refused, per set."""
+    """The rule's three constants moved about their values: absent-answer questions refused
+    (not held out, and held out) and answerable ones refused, per set."""
     from rag.refusal import refuses
 
-    lines = ["margin  words   absent refused   answerable refused per set"]
-    for margin in (0.15, 0.2, 0.25):
-        for share in (0.34, 0.4, 0.5):
-            absent = [sum(refuses(e, threshold, margin, share) for a, e in rows
-                          if not a.answerable) for rows in found_by_set.values()]
-            answerable = [sum(refuses(e, threshold, margin, share) for a, e in rows
-                              if a.answerable) for rows in found_by_set.values()]
-            total = sum(1 for rows in found_by_set.values() for a, _ in rows if not a.answerable)
-            lines.append(f"{margin:<8}{share:<8}{_rate(sum(absent), total):<17}"
-                         f"{' '.join(str(n) for n in answerable)}")
+    lines = ["margin  words   one     absent   held out   answerable refused per set"]
+    rows = [row for rows in found_by_set.values() for row in rows]
+    for margin in (0.1, 0.15, 0.2):
+        for share in (0.4, 0.45, 0.5):
+            for one in (0.0, 0.34, 0.4, 0.45):
+                def refused(belongs: Any, m: float = margin, s: float = share,
+                            o: float = one) -> int:
+                    return sum(refuses(e, threshold, m, s, o) for a, e in rows if belongs(a))
+
+                answerable = [sum(refuses(e, threshold, margin, share, one)
+                                  for a, e in set_rows if a.answerable)
+                              for set_rows in found_by_set.values()]
+                lines.append(f"{margin:<8}{share:<8}{one:<8}"
+                             f"{refused(GROUPS[0][1]):<9}{refused(GROUPS[1][1]):<11}"
+                             f"{' '.join(str(n) for n in answerable)}")
     return lines
 
 

@@ -15,6 +15,7 @@ from rag.followup import retrieval_query, search_follow_up
 from rag.library import Library
 from rag.prompting import cited_numbers, system_message, user_message
 from rag.quote import pick_quote
+from rag.refusal import refuses, weigh
 from rag.retrieval_types import Hit
 from rag.services import PreparedQuestion
 from rag.support import SentenceCheck, check_answer
@@ -77,7 +78,9 @@ class Assistant:
             return PreparedQuestion([], [], refused=True, refusal=self.empty_collection(name)
                                     if not self._library.documents(name) else
                                     self.refusal_for(name))
-        if found.best_similarity < self._options.relevance_threshold:
+        if refuses(weigh(query, found), self._options.relevance_threshold):
+            # No passage close enough, or a weak match carried by a couple of shared words
+            # (rag/refusal.py): the answer is not in these documents, so none is made up.
             return PreparedQuestion([], [], refused=True, refusal=self.refusal_for(name))
         system = system_message(instructions)
         budget = self._options.context_size - self._options.answer_tokens - TEMPLATE_MARGIN

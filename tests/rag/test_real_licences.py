@@ -57,3 +57,26 @@ def test_a_question_that_names_a_version_gets_that_version(licence_library: Libr
                                                            question: str, licence: str) -> None:
     hits = licence_library.search(question, "licences", 3)
     assert Path(hits[0].passage.source).name == licence, [h.passage.source for h in hits]
+
+
+ABSENT = Path(__file__).parent / "data" / "licences-13-absent.jsonl"
+
+
+def test_questions_the_licences_cannot_answer_are_refused_and_answerable_ones_are_not(
+        licence_library: Library) -> None:
+    """Issue 20 item 4: "What is the limitation period for a clinical negligence claim in
+    England?" shares "limitation" and "negligence" with the licences and used to be answered
+    with invented law; bench.refusal measures 15 of these 17 refused (4 of 17 before)."""
+    import json
+
+    from rag.assistant import Assistant, AssistantOptions
+
+    assistant = Assistant(licence_library, AssistantOptions(collection="licences"))
+    absent = [json.loads(line)["q"] for line in ABSENT.read_text(encoding="utf-8").splitlines()
+              if line.strip()]
+    refused = [q for q in absent if assistant.prepare(q, "licences").refused]
+    assert "What is the limitation period for a clinical negligence claim in England?" in refused
+    assert len(refused) >= 13, sorted(set(absent) - set(refused))
+    answerable = [q.q for q in read_questions(QUESTIONS)]
+    wrongly = [q for q in answerable if assistant.prepare(q, "licences").refused]
+    assert wrongly == []
