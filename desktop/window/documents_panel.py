@@ -80,6 +80,9 @@ def wrapping_list(max_height: int | None = None) -> QListWidget:
     widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     widget.setResizeMode(QListView.ResizeMode.Adjust)
     widget.setTextElideMode(Qt.TextElideMode.ElideNone)
+    # By pixel: a wrapped row taller than a short list (a long reason at 1024x700) can be
+    # scrolled into view; scrolling by item never shows its end.
+    widget.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
     if max_height is not None:
         widget.setMaximumHeight(max_height)
     return widget

@@ -135,3 +135,22 @@ def test_a_long_document_being_indexed_shows_how_far_it_has_got(qtbot, tmp_path)
     panel._on_event(IngestEvent("opening", 5, 7, tmp_path / "lease.pdf", "reading"))
     assert panel.progress_label.text() == "Reading lease.pdf (file 6 of 7)…"
     assert (panel.progress.value(), panel.progress.maximum()) == (5, 7)
+
+
+def test_a_failure_reason_taller_than_its_short_list_can_be_scrolled_to_its_end(qtbot) -> None:
+    """At 1024x700 the run's list is a few lines high and a failed PDF's reason wraps over more:
+    scrolled by item, its end could never be brought into view."""
+    from desktop.window.documents_panel import wrapping_list
+
+    rows = wrapping_list(max_height=60)
+    qtbot.addWidget(rows)
+    rows.addItem("⚠ lease (truncated).pdf could not be read: damaged or incomplete PDF (its "
+                 "structure could not be read). Try saving it again from the program that made "
+                 "it, or scan the paper copy.")
+    rows.resize(220, 60)
+    rows.show()
+    qtbot.waitExposed(rows)
+    bar = rows.verticalScrollBar()
+    assert bar.maximum() > 0  # there is more of the row to scroll to
+    bar.setValue(bar.maximum())
+    assert rows.visualItemRect(rows.item(0)).bottom() <= rows.viewport().height()
