@@ -81,9 +81,26 @@ class SentenceCheck:
                 "coverage": round(self.coverage, 4), "similarity": round(self.similarity, 4)}
 
 
+# A numbered list's next marker, left at the end of the item before it by the sentence split
+# ("... must include:\n1. The Work" gives "... must include: 1."): it starts a line of the
+# answer, its item's words follow it, and it belongs to no claim; checked as a number, it
+# marked every item of a list "not in the sources".
+_NEXT_ITEM_MARKER = re.compile(r"\n[ \t]*\(?\d{1,3}[.)]$")
+_ITEM_TEXT = re.compile(r"[ \t]+\S")  # the item's own words follow its marker
+_TRAILING_NUMBER = re.compile(r"\s*\(?\d{1,3}[.)]$")
+
+
 def answer_sentences(answer: str) -> list[str]:
-    return [without_citation_marks(s.text) for s in split_sentences(answer)
-            if without_citation_marks(s.text)]
+    sentences = []
+    for span in split_sentences(answer):
+        text = span.text
+        if _NEXT_ITEM_MARKER.search(answer[:span.end]) and \
+                _ITEM_TEXT.match(answer, span.end):
+            text = _TRAILING_NUMBER.sub("", text)
+        text = without_citation_marks(text)
+        if text:
+            sentences.append(text)
+    return sentences
 
 
 def numbers_in(text: str) -> set[str]:

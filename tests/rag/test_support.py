@@ -38,3 +38,17 @@ def test_the_questions_own_words_are_known(embedder: MiniLMEmbedder) -> None:
 
 def test_numbers_in_words_and_digits_are_the_same() -> None:
     assert numbers_in("three months, 2,400 GBP and 6.8 mmol/L") == {"3", "2400", "6.8"}
+
+
+def test_a_numbered_list_is_checked_item_by_item_without_its_markers(
+        embedder: MiniLMEmbedder) -> None:
+    """Each item used to end with the next item's number ("... in writing 2."), and that number,
+    in no source, marked every item of a true list "not in the sources"."""
+    checks = check_answer("The lease says:\n1. The tenant may end this lease by giving three "
+                          "months' notice in writing\n2. The rent is GBP 2,400 a month\n"
+                          "3. The rent is GBP 3,100 a month", [LEASE], embedder)
+    assert [c.text for c in checks][1:] == [
+        "The tenant may end this lease by giving three months' notice in writing",
+        "The rent is GBP 2,400 a month", "The rent is GBP 3,100 a month"]
+    assert [c.supported for c in checks][1:] == [True, True, False]
+    assert "3100" in checks[3].reason or "3,100" in checks[3].reason
