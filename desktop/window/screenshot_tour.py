@@ -48,6 +48,7 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
 
     force_offline_environment()
     from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtGui import QPainter
     from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
     from desktop.app.settings import load_settings, save_settings
@@ -78,13 +79,23 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
         QTimer.singleShot(int(seconds * 1000), loop.quit)
         loop.exec()
 
-    def shoot(screen: str, widget: Callable[[], QWidget] | None = None) -> None:
+    def shoot(screen: str, widget: Callable[[], QWidget] | None = None,
+              over: QWidget | None = None) -> None:
+        """``widget`` alone (a dialog), or the window with ``over`` (a sheet, its own top-level
+        window that a grab of the window leaves out) painted in the middle, as a person sees
+        it."""
         for width, height in sizes:
             window.resize(width, height)
             settle()
-            shown = widget() if widget else window
+            picture = (widget() if widget else window).grab()
+            if over is not None:
+                sheet = over.grab()
+                painter = QPainter(picture)
+                painter.drawPixmap((picture.width() - sheet.width()) // 2,
+                                   (picture.height() - sheet.height()) // 3, sheet)
+                painter.end()
             path = out / f"{theme}-{width}x{height}-{screen}.png"
-            if not shown.grab().save(str(path)):
+            if not picture.save(str(path)):
                 raise SystemExit(f"could not write {path}")
             written.append(path)
 
@@ -130,7 +141,8 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
         window.documents._remove_selected()
         box = window.documents.confirmation
         if isinstance(box, QMessageBox):
-            shoot("removal-confirmation")
+            settle()
+            shoot("removal-confirmation", over=box)
             box.reject()
     window.rename_conversation(window.current.id, LONG_TITLE)
     window.open_conversation(window.current.id)
