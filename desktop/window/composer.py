@@ -45,6 +45,7 @@ class Composer(QWidget):
         row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
         self.hint = QLabel("")
         self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)  # a long hint (the model file being loaded) never widens it
         layout.addLayout(row)
         layout.addWidget(self.hint)
         self.answering = False

@@ -48,7 +48,7 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
 
     force_offline_environment()
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtGui import QPainter
+    from PySide6.QtGui import QPainter, QPalette
     from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
     from desktop.app.settings import load_settings, save_settings
@@ -62,7 +62,7 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     colors = apply_theme(app)
-    settings = save_settings(load_settings(), max_tokens=64)
+    settings = save_settings(load_settings(), max_tokens=160)
     application = build_application(settings)
     window = MainWindow(application, guard=arm_egress_guard(settings, application.audit),
                         colors=colors)
@@ -91,8 +91,11 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
             if over is not None:
                 sheet = over.grab()
                 painter = QPainter(picture)
-                painter.drawPixmap((picture.width() - sheet.width()) // 2,
-                                   (picture.height() - sheet.height()) // 3, sheet)
+                x = (picture.width() - sheet.width()) // 2
+                y = (picture.height() - sheet.height()) // 3
+                painter.drawPixmap(x, y, sheet)
+                painter.setPen(over.palette().color(QPalette.ColorRole.Mid))  # its frame
+                painter.drawRect(x - 1, y - 1, sheet.width() + 1, sheet.height() + 1)
                 painter.end()
             path = out / f"{theme}-{width}x{height}-{screen}.png"
             if not picture.save(str(path)):
@@ -101,15 +104,16 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
 
     window.resize(*sizes[0])
     window.show()
-    wait(window.model.loaded, 120)
     window.start_background()
     wait(window.documents.documents_changed, 60)
-    shoot("empty")
+    shoot("empty")  # the model is usually still loading here, as a person first sees it
+    if not window.model_ready and not window.model_problem:
+        wait(window.model.loaded, 120)
     window.documents.add_paths([documents])
     wait(window.documents.ingest_finished, 600)
     shoot("documents-with-a-failed-file")
     window.composer.edit.setPlainText(QUESTION)
-    window.ask(QUESTION)
+    window.composer.button.click()  # as a person sends it: the box empties
     wait(window.answer_done, 300)
     shoot("answer")
     assert window.current is not None

@@ -117,6 +117,15 @@ def test_a_long_title_or_instructions_never_widen_the_window(qtbot) -> None:
     assert button.width() >= button.sizeHint().width(), "'+ New conversation' is not clipped"
 
 
+def test_the_model_loading_hint_never_widens_the_window(qtbot) -> None:
+    window = open_window(qtbot, start=False)
+    window.resize(1024, 700)
+    window._model_loading()  # the hint names the model file: "Loading the model (…)…"
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1024, "the layout asks for no more width"
+    assert window.width() == 1024
+
+
 def test_a_long_document_being_indexed_shows_how_far_it_has_got(qtbot, tmp_path) -> None:
     from rag.services import IngestEvent
 
