@@ -142,7 +142,7 @@ def _tour(out: Path, theme: str, sizes: Sequence[tuple[int, int]], documents: Pa
     listed = window.documents.document_list
     if listed.count():
         listed.setCurrentRow(0)
-        window.documents._remove_selected()
+        window.documents.remove_button.click()  # as a person asks for it
         box = window.documents.confirmation
         if isinstance(box, QMessageBox):
             settle()
