@@ -111,11 +111,17 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+
+
 def names_in(sentence: str) -> set[str]:
+    """The capitalised words a sentence states, possessives as their name ("the Work's
+    licence" names "work", which the sources say; "work's" they never do)."""
     names = set()
-    words = _WORDS.findall(sentence)
+    words = _WORDS.findall(sentence.replace("’", "'"))
     for position, word in enumerate(words):
-        if position == 0 or word.lower() in _NOT_NAMES:
+        word = _POSSESSIVE.sub("", word)
+        if position == 0 or not word or word.lower() in _NOT_NAMES:
             continue
         if word[0].isupper() or (len(word) > 1 and word.isupper()):
             names.add(word.lower())

@@ -181,6 +181,15 @@ class DocumentsPanel(QWidget):
         self.activity = wrapping_list(max_height=220)
         self.activity.setToolTip("What happened to each file of the last batch")
         self.activity.hide()
+        # Once a batch ends its rows fold away behind this button: the indexed files are in
+        # the collection's list and the failed ones under "Could not be indexed", so showing
+        # them again only pushed the collection's own list out of a 700-pixel-high window.
+        self.details_button = QToolButton()
+        self.details_button.setObjectName("linkButton")
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(self._show_details)
+        self.details_button.hide()
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.activity)
 
         self.failed_view = FailedFilesView(self._failed_color)
@@ -287,7 +296,8 @@ class DocumentsPanel(QWidget):
         self.failed_view.show_files(self.failed_files if in_use else [])
         self.document_list.setVisible(in_use)
         self.documents_title.setVisible(in_use)
-        self.remove_button.setVisible(in_use)
+        # Nothing to remove in an empty collection: no button that cannot do anything.
+        self.remove_button.setVisible(in_use and bool(self.documents))
         if not in_use:
             self.status.setText("Answers come from the model alone, without your documents.")
         elif not self.documents:
@@ -491,6 +501,10 @@ class DocumentsPanel(QWidget):
         paths, collection = self._queue.pop(0)
         self._batch, self._batch_collection = [], collection
         self.activity.clear()
+        self.details_button.blockSignals(True)
+        self.details_button.setChecked(False)
+        self.details_button.blockSignals(False)
+        self.details_button.hide()
         self.activity.show()
         self.progress.setRange(0, 0)  # busy until the files are counted
         self.progress_label.setText(f"Reading {plural(len(paths), 'item')}…")
@@ -563,6 +577,12 @@ class DocumentsPanel(QWidget):
         self.activity.addItem(item)
         self.activity.scrollToBottom()
 
+    def _show_details(self, shown: bool) -> None:
+        self.activity.setVisible(shown)
+        count = self.activity.count()
+        self.details_button.setText(f"Hide each file of this batch ({count})" if shown
+                                    else f"Show each file of this batch ({count})")
+
     def activity_rows(self) -> list[tuple[str, str]]:
         """(kind, text) of each per-file row of the last batch."""
         return [(self.activity.item(i).data(Qt.ItemDataRole.UserRole),
@@ -584,15 +604,15 @@ class DocumentsPanel(QWidget):
         done = sum(1 for kind, _ in rows if kind in ("indexed", "unchanged"))
         summary = f"Done: {plural(done, 'file')} ready"
         if failed:
-            # Named here, and the first one's row scrolled into view: "see the list" pointed
-            # at a row that had often scrolled away.
+            # Named here, and listed (with Retry) right under it in "Could not be indexed":
+            # "see the list" pointed at a row that had often scrolled away.
             summary += f", {len(failed)} could not be read: {listed_names(failed)}"
-            first = next(i for i, (kind, _) in enumerate(rows) if kind == "failed")
-            self.activity.scrollToItem(self.activity.item(first),
-                                       QListWidget.ScrollHint.PositionAtTop)
         self.progress_label.setText(summary + ".")
         self.progress.hide()
         self.cancel_button.hide()
+        self.activity.hide()
+        self.details_button.setText(f"Show each file of this batch ({len(rows)})")
+        self.details_button.setVisible(bool(rows))
         self.message.emit(summary + ".")
         self.refresh()
         self.ingest_finished.emit()

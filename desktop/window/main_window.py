@@ -107,18 +107,21 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         header = QWidget()
-        header_row = QHBoxLayout(header)
-        header_row.setContentsMargins(28, 14, 20, 6)
-        titles = QVBoxLayout()
+        titles = QVBoxLayout(header)
+        titles.setContentsMargins(28, 14, 20, 6)
+        titles.setSpacing(2)
         # One line each, cut with "…" (the whole text in the tooltip): never wider than the
-        # window, whatever the title or the instructions.
+        # window, whatever the title or the instructions. The title has the column's whole
+        # width (beside the buttons it kept 180 pixels at 1024x700: "What must a redi…").
         self.title = ElidedLabel(UNTITLED)
         self.title.setObjectName("conversationTitle")
         self.subtitle = ElidedLabel("")
         self.subtitle.setObjectName("muted")
         titles.addWidget(self.title)
-        titles.addWidget(self.subtitle)
-        header_row.addLayout(titles, 1)
+        header_row = QHBoxLayout()
+        header_row.setContentsMargins(0, 0, 0, 0)
+        header_row.addWidget(self.subtitle, 1)
+        titles.addLayout(header_row)
         self.instructions_button = QToolButton()
         self.instructions_button.setText("Instructions…")
         self.instructions_button.setToolTip("How this conversation should answer, e.g. "

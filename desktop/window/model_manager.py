@@ -292,9 +292,12 @@ class ModelManagerDialog(QDialog):
             first = in_use or paths
             self._selected = first[0] if first else None
         self.select(self._selected)
-        self.install_button.setVisible(not default_installed(settings.models_dir))
+        # The included model listed (installed, or in use from where it came): nothing more to
+        # install. No model that can be removed: no Remove button that can do nothing.
+        self.install_button.setVisible(not default_installed(settings.models_dir)
+                                       and not any(card.entry.is_default for card in self.cards))
         self.use_button.setVisible(bool(found))
-        self.remove_button.setVisible(bool(found))
+        self.remove_button.setVisible(any(card.entry.removable for card in self.cards))
         # With nothing installed, installing is the one thing to do: it looks like it.
         self.install_button.setObjectName("" if found else "primary")
         self.install_button.style().unpolish(self.install_button)

@@ -9,7 +9,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.app.settings import Settings
 from desktop.app.settings_table import BY_NAME
+from desktop.window.elided_combo_box import ElidedComboBox
 from models.registry import ModelInfo, scan
 
 
@@ -78,8 +78,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.setSpacing(10)
 
-        self.model = QComboBox()
-        self.model.setEditable(False)
+        self.model = ElidedComboBox()
         for info in scan(settings.models_dir, extra=(settings.model_path,)):
             self.model.addItem(model_choice_label(info), str(info.path))
         if self.model.findData(str(settings.model_path)) < 0:

@@ -104,6 +104,7 @@ QMainWindow, QDialog {{ background: {c.window}; }}
 #quoteText {{ font-style: italic; }}
 #quoteSource {{ font-weight: 600; border: 2px solid transparent; padding: 0; }}
 #quoteSource:focus {{ border-color: {c.accent}; }}
+#linkButton {{ color: {c.accent}; }}
 #unsupportedNote {{ color: {c.error_text}; }}
 #refusalNotice {{ background: {c.notice_bg}; border: 1px solid {c.notice_border};
     border-radius: 10px; }}

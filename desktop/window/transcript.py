@@ -28,6 +28,9 @@ from desktop.app.source_highlight import focus_for
 
 RENDER_INTERVAL_MS = 40  # re-render streamed Markdown at most 25 times a second
 TICK_MS = 1000  # a waiting status ("Searching your documents… 4 s") counts up each second
+# Sources shown under an answer before "Show all N sources": five cards pushed a short answer
+# out of a 700-pixel-high window.
+SOURCES_SHOWN = 3
 
 
 # Behind a sentence the sources do not back: readable on light and dark themes.
@@ -131,6 +134,7 @@ class AnswerCard(QFrame):
     """One answer: streams in, then shows its sources and a Copy button."""
 
     citation_clicked = Signal(dict)
+    finished = Signal()  # the answer is whole: its text, sources and checks are shown
 
     def __init__(self, question: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -173,6 +177,8 @@ class AnswerCard(QFrame):
         self.sentences: list[dict[str, Any]] = []
         self.sources = QVBoxLayout()
         self.sources.setSpacing(4)
+        self.source_buttons: list[CitationButton] = []
+        self.more_sources: QToolButton | None = None  # "Show all N sources", when some wait
         self.footer = QHBoxLayout()
         self.details = _muted("")
         self.copy_button = QToolButton()
@@ -298,6 +304,7 @@ class AnswerCard(QFrame):
         self.details.setText(" · ".join(parts))
         self.details.setToolTip(stats_tooltip(stats) if stats.get("completion_tokens") else "")
         self.copy_button.setVisible(bool(text.strip()))
+        self.finished.emit()
 
     def set_citations(self, citations: list[dict[str, Any]]) -> None:
         self.citations = list(citations)
@@ -307,7 +314,24 @@ class AnswerCard(QFrame):
         for number, citation in enumerate(citations, start=1):
             button = CitationButton(number, citation)
             button.clicked.connect(lambda c=citation: self._emit_citation(c))
+            button.setVisible(number <= SOURCES_SHOWN)
             self.sources.addWidget(button)
+            self.source_buttons.append(button)
+        if len(citations) > SOURCES_SHOWN:
+            self.more_sources = QToolButton()
+            self.more_sources.setObjectName("linkButton")
+            self.more_sources.setText(f"Show all {len(citations)} sources")
+            self.more_sources.setToolTip("The answer was written from all of them")
+            self.more_sources.clicked.connect(self.show_all_sources)
+            self.sources.addWidget(self.more_sources, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def show_all_sources(self) -> None:
+        for button in self.source_buttons:
+            button.show()
+        if self.more_sources is not None:
+            self.more_sources.hide()
+        if len(self.source_buttons) > SOURCES_SHOWN:
+            self.source_buttons[SOURCES_SHOWN].setFocus()  # the first one that appeared
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(answer_with_sources(self.text, self.citations,
@@ -392,14 +416,27 @@ class Transcript(QScrollArea):
         self._at_bottom = True
         self.verticalScrollBar().valueChanged.connect(self._track)
         self._question = ""  # the last question shown: the answer after it belongs to it
+        # An answer just finished and taller than the view: its top (the quote, the answer) is
+        # kept in view, not its last source.
+        self._anchor: AnswerCard | None = None
 
     def _track(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._at_bottom = value >= bar.maximum() - 24
 
     def _follow(self, _min: int, maximum: int) -> None:
-        if self._at_bottom:  # keep the streaming answer in view unless the reader scrolled up
-            self.verticalScrollBar().setValue(maximum)
+        if not self._at_bottom:  # the reader scrolled up: leave the view where it is
+            return
+        anchor = self._anchor
+        if anchor is not None and anchor.height() > self.viewport().height():
+            self.verticalScrollBar().setValue(min(maximum, max(0, anchor.y() - 12)))
+            self._anchor = None
+            return
+        self.verticalScrollBar().setValue(maximum)  # keep the streaming answer in view
+
+    def _settle(self, card: AnswerCard) -> None:
+        if self._at_bottom:
+            self._anchor = card
 
     def cards(self) -> list[QWidget]:
         found = []
@@ -416,11 +453,13 @@ class Transcript(QScrollArea):
             card.deleteLater()
         self.empty_state.show()
         self._at_bottom = True
+        self._anchor = None
 
     def _add(self, card: QWidget) -> None:
         self.empty_state.hide()
         self._layout.insertWidget(self._layout.count() - 1, card)
         self._at_bottom = True
+        self._anchor = None
 
     def remove(self, card: QWidget) -> None:
         self._layout.removeWidget(card)
@@ -437,6 +476,7 @@ class Transcript(QScrollArea):
     def add_answer(self) -> AnswerCard:
         card = AnswerCard(self._question)
         card.citation_clicked.connect(self.citation_clicked)
+        card.finished.connect(lambda: self._settle(card))
         self._add(card)
         return card
 
@@ -459,15 +499,27 @@ class Transcript(QScrollArea):
 
 
 def highlighted(text: str, sentences: list[str]) -> str:
-    """``text`` as HTML with each of ``sentences`` marked where it first occurs."""
-    marked = html.escape(text)
+    """``text`` as HTML with each of ``sentences`` marked where it occurs: a sentence said twice
+    and flagged twice is marked both times (the second was left unmarked)."""
+    escaped = html.escape(text)
+    spans: list[tuple[int, int]] = []
     for sentence in sentences:
         target = html.escape(sentence)
-        if target and target in marked:
-            marked = marked.replace(target, f'<span style="background-color: {UNSUPPORTED_BG}; '
-                                            f'text-decoration: underline;" title="Not found in '
-                                            f'the sources">{target}</span>', 1)
-    return marked.replace("\n", "<br>")
+        start = 0
+        while target and (at := escaped.find(target, start)) >= 0:
+            end = at + len(target)
+            if all(end <= s or at >= e for s, e in spans):
+                spans.append((at, end))
+                break
+            start = at + 1
+    pieces, done = [], 0
+    for at, end in sorted(spans):
+        pieces.append(escaped[done:at])
+        pieces.append(f'<span style="background-color: {UNSUPPORTED_BG}; text-decoration: '
+                      f'underline;" title="Not found in the sources">{escaped[at:end]}</span>')
+        done = end
+    pieces.append(escaped[done:])
+    return "".join(pieces).replace("\n", "<br>")
 
 
 def source_name(citation: dict[str, Any]) -> str:

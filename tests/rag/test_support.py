@@ -52,3 +52,18 @@ def test_a_numbered_list_is_checked_item_by_item_without_its_markers(
         "The rent is GBP 2,400 a month", "The rent is GBP 3,100 a month"]
     assert [c.supported for c in checks][1:] == [True, True, False]
     assert "3100" in checks[3].reason or "3,100" in checks[3].reason
+
+
+def test_a_possessive_is_the_name_the_sources_state(embedder: MiniLMEmbedder) -> None:
+    # Seen in the window: "A copy of the Work's License notice" was flagged "work's: not
+    # named in the sources" under a passage about the Work and its License.
+    from rag.support import names_in
+
+    assert names_in("A copy of the Work's License notice, and the Licensor’s name.") == {
+        "work", "license", "licensor"}
+    apache = Hit(Passage("d2", "/docs/Apache-2.0.txt", "Apache License", "4. Redistribution.",
+                         None, 4, "You must give any other recipients of the Work or Derivative "
+                         "Works a copy of this License notice."), 0.7)
+    [check] = check_answer("You must give recipients a copy of the Work's License notice.",
+                           [apache], embedder)
+    assert "not named" not in check.reason, check.reason

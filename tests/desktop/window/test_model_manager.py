@@ -182,6 +182,21 @@ def test_use_this_model_switches_and_remove_asks_first(
     assert card is not None
     qtbot.mouseClick(card, Qt.MouseButton.LeftButton)
     assert not dialog.remove_button.isEnabled()  # the model in use cannot be removed
+    assert not dialog.remove_button.isVisible()  # and it is the only one: nothing to remove
+
+
+def test_the_included_model_in_use_is_not_offered_for_install_or_removal(
+        qtbot: Any, default_model_path: Path) -> None:
+    """The included model in use from where it came (not the models folder): the dialog
+    offered to install it again, and a Remove button for it that could do nothing."""
+    assert default_model_path.name == DEFAULT_MODEL_FILE
+    save_settings(load_settings(), model_path=default_model_path)
+    dialog = _dialog(qtbot)
+    card = dialog.card_for(default_model_path)
+    assert card is not None and card.in_use.isVisible()
+    assert not dialog.install_button.isVisible()
+    assert not dialog.remove_button.isVisible()
+    assert dialog.import_button.isVisible()  # a larger model can still be added
 
 
 def test_the_file_menu_and_the_status_bars_model_menu_open_the_models_dialog(

@@ -243,13 +243,21 @@ def test_failed_files_stay_listed_after_a_restart_and_retry_indexes_them(
     panel = window.documents
     rows = ingest(qtbot, window, [folder])
     assert [kind for kind, _ in rows].count("failed") == 2
-    # The summary names the files, and their rows are in view (not scrolled away).
+    # The summary names the files, and they are listed once, right under it, with Retry: the
+    # batch's own rows fold away (each file is listed once, in the collection or as failed).
     summary = panel.progress_label.text()
     assert "2 could not be read: “a-discharge.pdf” and “a-scan.pdf”" in summary, summary
-    first_failed = panel.activity.item(0)
-    assert panel.activity.viewport().rect().contains(
-        panel.activity.visualItemRect(first_failed).center())
-    qtbot.waitUntil(lambda: panel.failed_view.isVisible())
+    qtbot.waitUntil(lambda: panel.failed_view.list.count() == 2)
+    assert panel.failed_view.isVisible() and not panel.activity.isVisible()
+    first_failed = panel.failed_view.list.item(0)
+    assert panel.failed_view.list.viewport().rect().contains(
+        panel.failed_view.list.visualItemRect(first_failed).center())
+    # The batch's rows are one click away.
+    assert panel.details_button.text() == "Show each file of this batch (14)"
+    panel.details_button.click()
+    assert panel.activity.isVisible() and panel.activity.count() == 14
+    panel.details_button.click()
+    assert not panel.activity.isVisible()
     window.shutdown()
     window.close()
 

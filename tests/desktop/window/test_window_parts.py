@@ -65,6 +65,22 @@ def test_the_settings_dialog_reports_only_what_changed(qtbot, default_model_path
     assert dialog.changes()["ocr_languages"] == ("deu", "eng")
 
 
+def test_a_long_model_name_in_settings_is_cut_with_an_ellipsis_keeping_its_size(
+        qtbot, tmp_path) -> None:
+    """At 560 pixels the model's name was cut mid-letter, and its size with it."""
+    long_name = tmp_path / "Meta-Llama-3.1-8B-Instruct-abliterated-imatrix.Q4_K_M.gguf"
+    long_name.write_bytes(b"GGUF" + b"\0" * 64)
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    dialog.choose_model(long_name)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    shown = dialog.model.shown_text()
+    assert "…" in shown and shown.endswith(long_name.name[-12:]), shown
+    assert dialog.model.toolTip() == dialog.model.currentText()  # the whole name, on hover
+    assert dialog.width() <= 640
+
+
 def test_the_collection_choice_belongs_to_the_conversation(qtbot) -> None:
     window = open_window(qtbot, start=False)
     _documents_ready(qtbot, window)
@@ -112,6 +128,8 @@ def test_a_long_title_or_instructions_never_widen_the_window(qtbot) -> None:
     shown = window.title.shown_text()
     assert shown.endswith("…") and long_title.startswith(shown[:-1])
     assert window.title.toolTip() == long_title  # the whole title, on hover
+    # The title has the column's width, not what the Instructions and Export buttons leave.
+    assert window.title.width() >= window.transcript.width() - 80, window.title.width()
     assert window.subtitle.shown_text().endswith("…")
     button = window.sidebar.new_button
     assert button.width() >= button.sizeHint().width(), "'+ New conversation' is not clipped"
@@ -163,3 +181,106 @@ def test_a_failure_reason_taller_than_its_short_list_can_be_scrolled_to_its_end(
     assert bar.maximum() > 0  # there is more of the row to scroll to
     bar.setValue(bar.maximum())
     assert rows.visualItemRect(rows.item(0)).bottom() <= rows.viewport().height()
+
+
+def test_after_a_batch_with_a_failed_file_the_collection_keeps_room_and_lists_it_once(
+        qtbot, tmp_path, monkeypatch) -> None:
+    """At 1024x700 the batch's rows, the failed file and the collection's documents had to
+    share the panel: the collection showed a row and a half, and the failed file twice."""
+    from rag.services import DocumentInfo, FailedFile, IngestEvent
+
+    window = open_window(qtbot, start=False)
+    window.resize(1024, 700)
+    panel = window.documents
+    monkeypatch.setattr(panel, "refresh", lambda: None)  # the rows below stand for the reload
+    names = ["lease.pdf", "gpl-2.0.txt", "gpl-3.0.txt", "apache-2.0.txt", "manual.html",
+             "notes.md"]
+    broken = tmp_path / "lease (truncated).pdf"
+    panel._start_next = lambda: None  # type: ignore[method-assign]
+    panel.activity.show()
+    for done, name in enumerate(names, start=1):
+        panel._on_event(IngestEvent("indexed", done, 7, tmp_path / name, passages=12))
+    panel._on_event(IngestEvent("failed", 7, 7, broken, "damaged or incomplete PDF (its "
+                                "structure could not be read)"))
+    panel._on_finished()
+    panel._loaded(([], [DocumentInfo(tmp_path / n, "", "0" * 64, 3, 12, "2026-12-03T06:00:00")
+                        for n in names],
+                   [FailedFile(broken, "damaged or incomplete PDF", "2026-12-03T06:00:00")]))
+    qtbot.wait(50)
+
+    listed = [panel.failed_view.list.item(i).text()
+              for i in range(panel.failed_view.list.count())]
+    assert len(listed) == 1 and listed[0].startswith("⚠  lease (truncated).pdf")
+    assert not panel.activity.isVisible(), "the failed file is not listed a second time"
+    view = panel.document_list.viewport().rect()
+    whole = [i for i in range(panel.document_list.count())
+             if view.contains(panel.document_list.visualItemRect(panel.document_list.item(i)))]
+    assert len(whole) >= 3, f"only {len(whole)} documents are in view"
+    assert window.width() == 1024
+
+
+def test_a_finished_answer_with_five_sources_stays_in_view(qtbot) -> None:
+    """At 1024x700 five source cards pushed the answer itself out of view: the view followed
+    the last source down. Three are shown, the rest behind "Show all 5 sources", and the
+    answer's start stays in view."""
+    from PySide6.QtCore import QPoint
+
+    from desktop.window.transcript import Transcript
+
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(640, 420)
+    transcript.show()
+    qtbot.waitExposed(transcript)
+    transcript.add_question("What notice must the tenant give to end the lease?")
+    card = transcript.add_answer()
+    card.set_quote({"text": "The notice period for termination is ninety days from the date "
+                    "of the letter.", "source": "/matter/lease.pdf", "page": 2})
+    answer = ("The tenant must give ninety days' written notice, counted from the date of the "
+              "letter. Either party may end the lease this way. ")
+    for piece in answer.split(" "):
+        card.append(piece + " ")
+    clause = "Clause {n}. The landlord shall keep the structure and exterior in repair. " * 4
+    citations = [{"source": f"/matter/lease-{n}.pdf", "page": n, "text": clause.format(n=n),
+                  "score": 0.5} for n in range(1, 6)]
+    card.finish(answer, {"completion_tokens": 30}, citations)
+    qtbot.wait(200)
+
+    assert [b.isVisible() for b in card.source_buttons] == [True, True, True, False, False]
+    assert card.more_sources is not None and card.more_sources.text() == "Show all 5 sources"
+    top = card.body.mapTo(transcript.widget(), QPoint(0, 0)).y()
+    value = transcript.verticalScrollBar().value()
+    assert value <= top <= value + transcript.viewport().height() - 40, (top, value)
+    card.more_sources.click()
+    assert all(b.isVisible() for b in card.source_buttons)
+    assert not card.more_sources.isVisible()
+
+
+def test_an_empty_collection_offers_no_remove_button(qtbot, tmp_path) -> None:
+    from rag.services import DocumentInfo
+
+    window = open_window(qtbot, start=False)
+    panel = window.documents
+    panel._loaded(([], [], []))
+    assert panel.collection is not None and panel.status.text().endswith(
+        "Until you add some, answers come from the model alone.")
+    assert not panel.remove_button.isVisible()
+    panel._loaded(([], [DocumentInfo(tmp_path / "lease.pdf", "Lease", "0" * 64, 3, 9,
+                                     "2026-12-03T06:00:00")], []))
+    assert panel.remove_button.isVisible() and not panel.remove_button.isEnabled()
+
+
+def test_an_unsupported_sentence_said_twice_is_marked_both_times(qtbot) -> None:
+    from desktop.window.transcript import AnswerCard
+
+    card = AnswerCard("What must a redistribution include?")
+    qtbot.addWidget(card)
+    text = ("1. A copy of the License notice.\n2. A copy of the License notice.\n"
+            "3. The Work itself.")
+    card.finish(text, {"sentences": [
+        {"text": "A copy of the License notice.", "supported": False, "reason": "r"},
+        {"text": "A copy of the License notice.", "supported": False, "reason": "r"},
+        {"text": "The Work itself.", "supported": True}]}, [])
+    shown = card.body.text()
+    assert shown.count('title="Not found in the sources">A copy of the License notice.') == 2
+    assert "Not found in the sources\">The Work itself" not in shown
