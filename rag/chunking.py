@@ -21,7 +21,7 @@ What a passage carries:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.documents import LoadedDocument, Passage
@@ -324,6 +324,14 @@ class _PassageBuilder:
             # keep their words as a passage of their own rather than glue them onto the next.
             self._emit_pending_headings()
 
+    def open_run_in_section(self, heading: Heading) -> None:
+        """A section whose heading starts its first paragraph ("2. Grant of Copyright License.
+        Subject to ..."): its words stay in that paragraph, not repeated before it."""
+        self.flush()
+        while self.stack and self.stack[-1].level >= heading.level:
+            self.stack.pop()
+        self.stack.append(heading)
+
     def _emit_pending_headings(self) -> None:
         for piece in split_long_text("\n".join(self.pending_headings), self.max_chars):
             self.buffer = [piece]
@@ -462,6 +470,32 @@ def _stray_numbered(blocks: list[_Block]) -> set[int]:
             if j not in chain and level > _NUMBERED_BASE}
 
 
+# "2. Grant of Copyright License. Subject to the terms ...": a numbered heading run into its
+# first paragraph, as in the Apache License (whose "1. Definitions." stands on its own line).
+_RUN_IN = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s+([A-Z][^.;:!?]{0,80}?\.)\s+\S")
+_MAX_RUN_IN_WORDS = 8
+
+
+def run_in_heading(text: str, stack: Sequence[Heading]) -> Heading | None:
+    """The heading a paragraph opens with, or None. Only one that continues a numbered
+    heading already open ("2." after "1. Definitions.") counts, so that a numbered list item
+    ("1. The Tenant. The tenant shall ...") is not read as a section."""
+    m = _RUN_IN.match(text)
+    if m is None:
+        return None
+    words = m.group(2)[:-1].split()
+    if len(words) > _MAX_RUN_IN_WORDS or not _is_title_case(words):
+        return None
+    number = tuple(int(n) for n in m.group(1).split("."))
+    if number[-1] < 1:
+        return None
+    previous = (*number[:-1], number[-1] - 1)
+    level = _NUMBERED_BASE + len(number)
+    if not any(h.level == level and _numbering(h) == previous for h in stack):
+        return None
+    return Heading(text[:m.end(2)], level)
+
+
 def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
     """The document's passages, in document order, each at most ``max_chars`` long."""
     if max_chars < 20:
@@ -477,6 +511,9 @@ def chunk_document(doc: LoadedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> l
             if block.heading is not None and position not in stray:
                 builder.open_section(block.heading)
             else:
+                if block.heading is None and (
+                        run_in := run_in_heading(block.text, builder.stack)) is not None:
+                    builder.open_run_in_section(run_in)
                 builder.add_paragraph(block.text)
             position += 1
         builder.end_page()

@@ -50,15 +50,30 @@ class Quote:
                 "page": self.hit.passage.page}
 
 
+def _sentences(hit: Hit) -> list[str]:
+    """The passage's sentences; its section's heading, where the passage starts with it as a
+    sentence of its own ("2. Grant of Copyright License. Subject to ..."), goes with the
+    sentence after it: a heading alone names the answer's clause but says nothing of it."""
+    texts = [span.text for span in split_sentences(hit.passage.text)]
+    heading = " ".join(hit.passage.section.rsplit(" > ", 1)[-1].split())
+    joined, taken = "", 0  # "2." and "Grant of Copyright License." are split apart
+    while heading and taken < len(texts) and len(joined) < len(heading):
+        joined = " ".join(f"{joined} {texts[taken]}".split())
+        taken += 1
+    if heading and joined == heading and taken < len(texts):
+        texts = [f"{joined} {texts[taken]}", *texts[taken + 1:]]
+    return texts
+
+
 def candidates(hits: Sequence[Hit]) -> list[tuple[int, str, int]]:
     """(passage index, text, sentences) of every one- and two-sentence window."""
     found = []
     for i, hit in enumerate(hits):
-        spans = split_sentences(hit.passage.text)
-        for j, span in enumerate(spans):
-            found.append((i, span.text, 1))
-            if j + 1 < len(spans):
-                pair = f"{span.text} {spans[j + 1].text}"
+        texts = _sentences(hit)
+        for j, text in enumerate(texts):
+            found.append((i, text, 1))
+            if j + 1 < len(texts):
+                pair = f"{text} {texts[j + 1]}"
                 if len(pair) <= LONG_QUOTE:
                     found.append((i, pair, 2))
     return found

@@ -294,8 +294,9 @@ class DocumentsPanel(QWidget):
             self.document_list.addItem(item)
         in_use = self._collection is not None
         self.failed_view.show_files(self.failed_files if in_use else [])
-        self.document_list.setVisible(in_use)
-        self.documents_title.setVisible(in_use)
+        # An empty collection: its status says so, under no empty list and no heading.
+        self.document_list.setVisible(in_use and bool(self.documents))
+        self.documents_title.setVisible(in_use and bool(self.documents))
         # Nothing to remove in an empty collection: no button that cannot do anything.
         self.remove_button.setVisible(in_use and bool(self.documents))
         if not in_use:

@@ -412,3 +412,27 @@ def test_a_lone_numbered_heading_and_a_first_subsection_after_a_gap_stay_heading
         numbered=True))
     assert _passage_with(passages, "Each function").section == (
         "4 Function reference > 4.2 ASN.1 field functions")
+
+
+def test_a_numbered_heading_run_into_its_paragraph_opens_its_section() -> None:
+    # The Apache License 2.0 as Debian ships it: "1. Definitions." stands alone, each later
+    # clause starts its paragraph. Every passage was labelled "1. Definitions.", clause 4 too.
+    passages = chunk_document(_doc(
+        "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION\n\n"
+        "1. Definitions.\n\n"
+        "\"License\" shall mean the terms and conditions for use, reproduction,\n"
+        "and distribution as defined by Sections 1 through 9 of this document.\n\n"
+        "2. Grant of Copyright License. Subject to the terms and conditions of\n"
+        "this License, each Contributor hereby grants to You a copyright license.\n\n"
+        "3. Grant of Patent License. Subject to the terms and conditions of\n"
+        "this License, each Contributor hereby grants to You a perpetual patent license\n"
+        "to make, have made, use, offer to sell, sell, import, and otherwise transfer the Work.\n\n"
+        "1. The Tenant. The tenant shall pay the rent; this list item opens no section.\n",
+        title="Apache License"))
+    assert _passage_with(passages, "shall mean the terms").section == "1. Definitions."
+    grant = _passage_with(passages, "a copyright license")
+    assert grant.section == "2. Grant of Copyright License."
+    # Its heading is said once, at the start of the passage, as the document says it.
+    assert _flat(grant.text).startswith("2. Grant of Copyright License. Subject to")
+    assert _passage_with(passages, "offer to sell").section == "3. Grant of Patent License."
+    assert _passage_with(passages, "The Tenant").section == "3. Grant of Patent License."

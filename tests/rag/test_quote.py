@@ -27,3 +27,24 @@ def test_the_quote_is_the_answering_sentence_with_its_file_and_page(
     assert quote.to_json()["source"].endswith("lease.pdf") and quote.to_json()["page"] == 2
     assert quote.text in " ".join(quote.hit.passage.text.split()), "verbatim"
     assert pick_quote(question, [], library.embedder) is None
+
+
+def test_a_clause_heading_run_into_its_text_is_never_the_whole_quote(
+        library: Library, tmp_path: Path) -> None:
+    # The Apache License's clauses start with their heading: "2. Grant of Copyright License."
+    # was quoted alone, which names the clause and says nothing of what it grants.
+    make_text(tmp_path / "licence.txt",
+              "TERMS AND CONDITIONS\n\n1. Definitions.\n\n\"Work\" shall mean the work of "
+              "authorship made available under the License.\n\n"
+              "2. Grant of Copyright License. Subject to the terms and conditions of\n"
+              "this License, each Contributor hereby grants to You a perpetual, worldwide,\n"
+              "royalty-free, irrevocable copyright license to reproduce the Work.\n\n"
+              "3. Grant of Patent License. Subject to the terms and conditions of\n"
+              "this License, each Contributor grants to You a patent license to use the Work.\n")
+    list(library.ingest([tmp_path], "licences"))
+    question = "What copyright license does the License grant?"
+    hits = library.retrieve(question, "licences", 5).hits
+    assert hits[0].passage.section == "2. Grant of Copyright License."
+    quote = pick_quote(question, hits, library.embedder)
+    assert quote is not None and "irrevocable copyright license" in quote.text, quote.text
+    assert quote.text.startswith("2. Grant of Copyright License. Subject to")

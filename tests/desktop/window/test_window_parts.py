@@ -265,9 +265,11 @@ def test_an_empty_collection_offers_no_remove_button(qtbot, tmp_path) -> None:
     assert panel.collection is not None and panel.status.text().endswith(
         "Until you add some, answers come from the model alone.")
     assert not panel.remove_button.isVisible()
+    assert not panel.documents_title.isVisible() and not panel.document_list.isVisible()
     panel._loaded(([], [DocumentInfo(tmp_path / "lease.pdf", "Lease", "0" * 64, 3, 9,
                                      "2026-12-03T06:00:00")], []))
     assert panel.remove_button.isVisible() and not panel.remove_button.isEnabled()
+    assert panel.documents_title.isVisible() and panel.document_list.count() == 1
 
 
 def test_an_unsupported_sentence_said_twice_is_marked_both_times(qtbot) -> None:
