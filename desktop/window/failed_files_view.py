@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from rag.documents import display_path
 from rag.services import FailedFile
+
+MAX_LIST_HEIGHT = 150  # pixels: three or four failed files, then the list scrolls
 
 
 def when(iso: str) -> str:
@@ -52,8 +54,7 @@ class FailedFilesView(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.list.setMinimumHeight(96)  # one failed file and its reason, whole
-        self.list.setMaximumHeight(150)
+        self.list.installEventFilter(self)  # its height follows its rows (see _fit)
         self.list.setToolTip("Files that could not be indexed: answers do not use them")
         self.list.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.list)
@@ -83,9 +84,25 @@ class FailedFilesView(QWidget):
             item.setForeground(QColor(self._failed_color))
             self.list.addItem(item)
         self.title.setText(f"COULD NOT BE INDEXED ({len(self.files)})")
-        self.list.setMaximumHeight(96 if len(self.files) == 1 else 150)  # no empty space
         self.setVisible(bool(self.files))
+        self._fit()
         self._selection_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt's name
+        if watched is self.list and event.type() in (QEvent.Type.Resize,
+                                                     QEvent.Type.Show):
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def _fit(self) -> None:
+        """As high as its rows, wrapped to its width, up to MAX_LIST_HEIGHT (then it scrolls):
+        a fixed height left a blank band under one failed file at 1024x700."""
+        self.list.doItemsLayout()
+        rows = sum(self.list.visualItemRect(self.list.item(i)).height()
+                   for i in range(self.list.count()))
+        height = min(MAX_LIST_HEIGHT, rows + 2 * self.list.frameWidth() + 4)
+        if height != self.list.height():
+            self.list.setFixedHeight(height)
 
     def selected(self) -> list[Path]:
         return [Path(item.data(Qt.ItemDataRole.UserRole)) for item in self.list.selectedItems()]

@@ -212,6 +212,10 @@ def test_after_a_batch_with_a_failed_file_the_collection_keeps_room_and_lists_it
               for i in range(panel.failed_view.list.count())]
     assert len(listed) == 1 and listed[0].startswith("⚠  lease (truncated).pdf")
     assert not panel.activity.isVisible(), "the failed file is not listed a second time"
+    failed_list = panel.failed_view.list
+    row = failed_list.visualItemRect(failed_list.item(0))
+    assert failed_list.viewport().rect().contains(row), "its reason is whole"
+    assert failed_list.viewport().height() - row.bottom() < 16, "no blank band under it"
     view = panel.document_list.viewport().rect()
     whole = [i for i in range(panel.document_list.count())
              if view.contains(panel.document_list.visualItemRect(panel.document_list.item(i)))]
