@@ -208,6 +208,11 @@ class DocumentsPanel(QWidget):
         self.document_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.document_list.customContextMenuRequested.connect(self._document_menu)
         layout.addWidget(self.document_list, 1)
+        # Takes the list's room while the list is hidden (an empty collection), so the rest
+        # stays together at the top instead of being spread down the panel.
+        self._filler = QWidget()
+        self._filler.hide()
+        layout.addWidget(self._filler, 1)
         self.remove_button = QPushButton("Remove from collection…")
         # Only a document the person selected can be removed: Tab makes a row current without
         # selecting it, and that row must not be the one removed.
@@ -297,6 +302,7 @@ class DocumentsPanel(QWidget):
         # An empty collection: its status says so, under no empty list and no heading.
         self.document_list.setVisible(in_use and bool(self.documents))
         self.documents_title.setVisible(in_use and bool(self.documents))
+        self._filler.setVisible(not self.document_list.isVisibleTo(self))
         # Nothing to remove in an empty collection: no button that cannot do anything.
         self.remove_button.setVisible(in_use and bool(self.documents))
         if not in_use:

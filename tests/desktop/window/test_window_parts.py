@@ -264,12 +264,17 @@ def test_an_empty_collection_offers_no_remove_button(qtbot, tmp_path) -> None:
     from rag.services import DocumentInfo
 
     window = open_window(qtbot, start=False)
+    window.resize(1024, 700)
     panel = window.documents
     panel._loaded(([], [], []))
+    qtbot.wait(50)
     assert panel.collection is not None and panel.status.text().endswith(
         "Until you add some, answers come from the model alone.")
     assert not panel.remove_button.isVisible()
     assert not panel.documents_title.isVisible() and not panel.document_list.isVisible()
+    # The buttons and the hint stay together at the top, not spread down the panel.
+    assert panel.add_files_button.geometry().top() < 120, panel.add_files_button.geometry()
+    assert panel.hint.height() < 4 * panel.fontMetrics().height() + 8, panel.hint.height()
     panel._loaded(([], [DocumentInfo(tmp_path / "lease.pdf", "Lease", "0" * 64, 3, 9,
                                      "2026-12-03T06:00:00")], []))
     assert panel.remove_button.isVisible() and not panel.remove_button.isEnabled()
