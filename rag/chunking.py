@@ -312,12 +312,16 @@ class _PassageBuilder:
     def section(self) -> str:
         return " > ".join(h.text for h in self.stack)
 
-    def open_section(self, heading: Heading) -> None:
+    def _enter(self, heading: Heading) -> None:
+        """Close the sections the heading ends, then open it."""
         self.flush()
         closes = min(heading.level, heading.closes or heading.level)
         while self.stack and self.stack[-1].level >= closes:
             self.stack.pop()
         self.stack.append(heading)
+
+    def open_section(self, heading: Heading) -> None:
+        self._enter(heading)
         self.pending_headings.append(heading.text)
         if len("\n".join(self.pending_headings)) > self.max_chars // 2:
             # A run of headings with no text between them (an outline, a contents page):
@@ -327,10 +331,7 @@ class _PassageBuilder:
     def open_run_in_section(self, heading: Heading) -> None:
         """A section whose heading starts its first paragraph ("2. Grant of Copyright License.
         Subject to ..."): its words stay in that paragraph, not repeated before it."""
-        self.flush()
-        while self.stack and self.stack[-1].level >= heading.level:
-            self.stack.pop()
-        self.stack.append(heading)
+        self._enter(heading)
 
     def _emit_pending_headings(self) -> None:
         for piece in split_long_text("\n".join(self.pending_headings), self.max_chars):

@@ -111,7 +111,7 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"'s$", re.IGNORECASE)  # after ’ became '
 
 
 def names_in(sentence: str) -> set[str]:

@@ -299,12 +299,12 @@ class DocumentsPanel(QWidget):
             self.document_list.addItem(item)
         in_use = self._collection is not None
         self.failed_view.show_files(self.failed_files if in_use else [])
-        # An empty collection: its status says so, under no empty list and no heading.
-        self.document_list.setVisible(in_use and bool(self.documents))
-        self.documents_title.setVisible(in_use and bool(self.documents))
-        self._filler.setVisible(not self.document_list.isVisibleTo(self))
-        # Nothing to remove in an empty collection: no button that cannot do anything.
-        self.remove_button.setVisible(in_use and bool(self.documents))
+        # An empty collection: its status says so, under no empty list, no heading and no
+        # Remove button that cannot do anything.
+        listed = in_use and bool(self.documents)
+        for widget in (self.document_list, self.documents_title, self.remove_button):
+            widget.setVisible(listed)
+        self._filler.setVisible(not listed)
         if not in_use:
             self.status.setText("Answers come from the model alone, without your documents.")
         elif not self.documents:
@@ -508,9 +508,7 @@ class DocumentsPanel(QWidget):
         paths, collection = self._queue.pop(0)
         self._batch, self._batch_collection = [], collection
         self.activity.clear()
-        self.details_button.blockSignals(True)
         self.details_button.setChecked(False)
-        self.details_button.blockSignals(False)
         self.details_button.hide()
         self.activity.show()
         self.progress.setRange(0, 0)  # busy until the files are counted
@@ -586,9 +584,8 @@ class DocumentsPanel(QWidget):
 
     def _show_details(self, shown: bool) -> None:
         self.activity.setVisible(shown)
-        count = self.activity.count()
-        self.details_button.setText(f"Hide each file of this batch ({count})" if shown
-                                    else f"Show each file of this batch ({count})")
+        self.details_button.setText(f"{'Hide' if shown else 'Show'} each file of this batch "
+                                    f"({self.activity.count()})")
 
     def activity_rows(self) -> list[tuple[str, str]]:
         """(kind, text) of each per-file row of the last batch."""
@@ -617,8 +614,7 @@ class DocumentsPanel(QWidget):
         self.progress_label.setText(summary + ".")
         self.progress.hide()
         self.cancel_button.hide()
-        self.activity.hide()
-        self.details_button.setText(f"Show each file of this batch ({len(rows)})")
+        self._show_details(False)  # folded: each file is listed in the collection or as failed
         self.details_button.setVisible(bool(rows))
         self.message.emit(summary + ".")
         self.refresh()
