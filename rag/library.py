@@ -15,7 +15,6 @@ is pending when a process takes it was left by a crash.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import sqlite3
@@ -36,7 +35,7 @@ from rag.library_lock import LibraryLock
 from rag.loaders.isolated import DocumentReader, InProcessReader, ReadingStopped
 from rag.loaders.reading import sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader
-from rag.passage_vectors import embedding_texts
+from rag.passage_embedding import PassageEmbedding, pooling
 from rag.retrieval_types import Embedder, Hit, VectorStore
 from rag.retrieve import (
     Mode,
@@ -75,6 +74,10 @@ MAX_WAITING_PASSAGES = 50_000
 # terminal formatting (ANSI codes, overstriking) is stripped from text. 4: a passage repeated
 # within its document is stored once, with its copies counted (rag/duplicates.py).
 INDEX_VERSION = 4
+# The vectors' part of a document's index version: a document indexed in another space is
+# indexed again (torch and ONNX fp32 give the same vectors; int8 does not, nor does a passage
+# vector pooled from its windows).
+VECTOR_SPACES = {"minilm": 0, "minilm-int8": 1, "minilm-pooled": 2, "minilm-int8-pooled": 3}
 
 __all__ = ["CollectionError", "Library"]
 
@@ -119,7 +122,10 @@ class Library:
         self._ocr = ocr
         self._no_ocr_reason = no_ocr_reason
         # Documents indexed in another vector space (rag/onnx_embedder.py) are indexed again.
-        self._space = getattr(embedder, "vector_space", "minilm")
+        # A passage's vector pooled from its windows is another than of it embedded whole
+        # (rag/passage_embedding.py).
+        self._space = getattr(embedder, "vector_space", "minilm") + \
+            ("-pooled" if pooling(embedder) else "")
         self._lock = threading.RLock()
         index_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False)
@@ -144,7 +150,7 @@ class Library:
     @property
     def _version(self) -> int:
         """The version documents must have been indexed with: the code's and the vectors'."""
-        return INDEX_VERSION * 100 + (1 if self._space == "minilm-int8" else 0)
+        return INDEX_VERSION * 100 + VECTOR_SPACES.get(self._space, 0)
 
     @property
     def embedder(self) -> Embedder:
@@ -412,9 +418,7 @@ class Library:
         store = self._vectors().rebuild(collection.id, keep, self._passage_lookup(collection))
         for start in range(0, len(lost), EMBED_STEP):
             step = lost[start:start + EMBED_STEP]
-            texts = [embedding_texts(p) for p in step]
-            vectors = iter(self._embedder.embed([t for ts in texts for t in ts]))
-            store.add(step, [list(itertools.islice(vectors, len(ts))) for ts in texts])
+            store.add(step, PassageEmbedding(self._embedder, step).run())
         still = store.missing([e for p in lost for e in entries[p.passage_id]])
         return IndexCheck(collection.name, len(ids), len(lost), documents, len(extra),
                           repaired=not still)
@@ -666,35 +670,21 @@ class Library:
 
     def _write(self, target: Collection, batch: list[_Parsed],
                cancel: Cancel | None) -> Iterator[IngestEvent]:
-        per_passage = [embedding_texts(p) for item in batch for p in item.passages]
-        texts = [text for texts in per_passage for text in texts]
-        # The same text (a clause two documents share) is embedded once.
-        unique = list(dict.fromkeys(texts))
-        position = {text: n for n, text in enumerate(unique)}
-        # Embedded shortest first, so each step holds texts of about one length: a step that
-        # mixes whole passages with their short windows pads every window to the passage's
-        # length (measured: half the speed of embedding the same texts in one call).
-        order = sorted(range(len(unique)), key=lambda n: len(unique[n]))
-        embedded: list[list[float]] = [[] for _ in unique]
+        embedding = PassageEmbedding(self._embedder,
+                                     [p for item in batch for p in item.passages])
         # Embedding in more than one step: say how far it has got (the file, when it is one).
         alone = batch[0].path if len(batch) == 1 else None
         what = "indexing" if alone is not None else f"indexing {len(batch)} files"
-        for start in range(0, len(order), EMBED_STEP):
+        for done in embedding.steps():
             if cancel is not None and cancel.is_set():
                 return
-            if len(order) > EMBED_STEP:
-                yield IngestEvent("indexing", 0, 0, alone, f"{what}: {start:,} of "
-                                  f"{len(order):,} pieces of text", texts=len(order),
-                                  texts_done=start, files=len(batch))
-            step = order[start:start + EMBED_STEP]
-            for n, vector in zip(step, self._embedder.embed([unique[n] for n in step]),
-                                 strict=True):
-                embedded[n] = vector
-        vectors = iter([embedded[position[text]] for text in texts])
-        counts = iter(len(texts) for texts in per_passage)
+            if embedding.total > embedding.step:
+                yield IngestEvent("indexing", 0, 0, alone, f"{what}: {done:,} of "
+                                  f"{embedding.total:,} pieces of text", texts=embedding.total,
+                                  texts_done=done, files=len(batch))
+        vectors = iter(embedding.vectors)
         for item in batch:
-            item.embeddings = [list(itertools.islice(vectors, next(counts)))
-                               for _ in item.passages]
+            item.embeddings = [next(vectors) for _ in item.passages]
         # The batch's documents are written in one turn of the library lock.
         events = []
         with self._writing():

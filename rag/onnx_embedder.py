@@ -17,19 +17,25 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from rag.embedder import DIMENSION, EmbedderUnavailable, MiniLMEmbedder, bundled_model_dir
+from rag.embedder import (
+    DIMENSION,
+    MAX_TOKENS,
+    EmbedderUnavailable,
+    MiniLMEmbedder,
+    bundled_model_dir,
+)
 from rag.loaders.reading import sha256_of_file
+from rag.token_pooling import Batch, TokenSums, batches, in_order, tokenizer
 
 log = logging.getLogger(__name__)
 
 Precision = Literal["fp32", "int8"]
 RECORD = "export.json"
-MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, as sentence-transformers truncates
 BATCH_SIZE = 32
 FORMAT = 1
 
@@ -134,13 +140,10 @@ class OnnxEmbedder:
     def __init__(self, exported: Exported, model_dir: Path | None = None,
                  threads: int | None = None) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         folder = model_dir or bundled_model_dir()
         self.exported = exported
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer = tokenizer(folder, MAX_TOKENS)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
@@ -159,28 +162,15 @@ class OnnxEmbedder:
         return f"all-MiniLM-L6-v2 (ONNX Runtime, {self.exported.precision})"
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        import numpy as np
+        return [sums.vector() for sums in self.token_sums(texts)]
 
-        if not texts:
-            return []
-        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
-        vectors: list[list[float]] = [[] for _ in texts]
-        for start in range(0, len(order), BATCH_SIZE):
-            step = order[start:start + BATCH_SIZE]
-            encoded = self._tokenizer.encode_batch([texts[n] for n in step])
-            width = max(len(e.ids) for e in encoded)
-            ids = np.zeros((len(step), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            types = np.zeros_like(ids)
-            for row, e in enumerate(encoded):
-                ids[row, :len(e.ids)] = e.ids
-                mask[row, :len(e.ids)] = e.attention_mask
-                types[row, :len(e.ids)] = e.type_ids
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                              "token_type_ids": types})[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            for row, n in enumerate(step):
-                vectors[n] = pooled[row].tolist()
-        return vectors
+    def token_sums(self, texts: Sequence[str]) -> list[TokenSums]:
+        """Each text's tokens' last hidden states summed, and their count (rag/token_pooling.py)."""
+        def run() -> Iterator[tuple[Batch, list[TokenSums]]]:
+            for batch in batches(texts, self._tokenizer, BATCH_SIZE):
+                hidden = self._session.run(None, {"input_ids": batch.ids,
+                                                  "attention_mask": batch.mask,
+                                                  "token_type_ids": batch.types})[0]
+                yield batch, batch.sums(hidden)
+
+        return in_order(len(texts), run())

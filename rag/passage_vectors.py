@@ -13,7 +13,9 @@ technical documents (PDF and HTML): hit@1 80.0% -> 86.7% and hit@5 95.0% -> 96.7
 licences, hit@5 96.7% -> 98.3% on the technical documents (hit@1 81.7% -> 80.0%), the other sets
 unchanged. Windows only, without the whole passage, lost 5 to 12 points of hit@1 on the licence
 sets; windows of 500 characters gained less; a weight of 0.3 less on hit@5. The windows cost
-ingestion more than half its speed (bench.ingestion, 12 PDFs of 8 pages: 5.35 -> 2.34 pages/s).
+ingestion more than half its speed (bench.ingestion, 12 PDFs of 8 pages: 5.35 -> 2.34 pages/s),
+so a passage with windows is no longer embedded whole as well: its vector is pooled from its
+windows' tokens (rag/passage_embedding.py).
 
 Every text starts with the chunker's "title > section" line: it tells the embedder what a
 passage deep inside a section is about; the stored text stays the document's own words.

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rag.documents import Passage
+
+if TYPE_CHECKING:
+    from rag.token_pooling import TokenSums
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,14 @@ class Embedder(Protocol):
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@runtime_checkable
+class PoolingEmbedder(Embedder, Protocol):
+    """An embedder that also gives each text's tokens' states summed, with their count (its
+    vector before the mean): texts can then be pooled together (rag/passage_embedding.py)."""
+
+    def token_sums(self, texts: Sequence[str]) -> list[TokenSums]: ...
 
 
 class VectorStore(Protocol):

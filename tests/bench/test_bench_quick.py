@@ -97,6 +97,15 @@ def test_both_sides_of_each_comparison_did_the_same_work(
     assert ingestion["documents"] == TINY.ingest_files
     assert ingestion["pages"] == TINY.ingest_files * TINY.ingest_pages_per_file
     assert ingestion["passages"] >= ingestion["pages"]
+    assert ingestion["passage_pooled_from_windows"] is True
+    assert ingestion["texts_embedded_by_enclave"] < ingestion["texts_encoded_raw"], \
+        "a passage with windows is not embedded whole as well"
+    retrieval = result["retrieval"]
+    assert set(retrieval["pooled"]) == set(retrieval["whole"]) == \
+        set(TINY.retrieval_sets)
+    for name in TINY.retrieval_sets:
+        for side in ("pooled", "whole"):
+            assert retrieval[side][name]["questions"] > 0, f"{name} scored ({side})"
 
 
 def test_results_are_written_as_json_and_a_readable_chart(
@@ -117,7 +126,7 @@ def test_the_summary_names_every_section(tiny_run: tuple[dict[str, Any], Path, P
     for words in ("decode ratio, token-interleaved", "decode, whole runs", "time to first token",
                   "prompt processing", "pages/s", "re-ingest", "passages:",
                   "Start-up: window painted", "Memory (RSS)", "llama.cpp CPU variants",
-                  "Local API (streamed"):
+                  "Local API (streamed", "embedded whole as well"):
         assert words in text
 
 

@@ -288,7 +288,7 @@ def test_every_file_read_and_every_embedding_step_is_reported(tmp_path: Path,
     paragraph = "The landlord shall insure the building against fire and flood. " * 5
     for n in range(1, 5):
         (folder / f"note-{n}.txt").write_text("\n\n".join(f"Note {n}, clause {k}. {paragraph}"
-                                                          for k in range(1, 12)))
+                                                          for k in range(1, 40)))
     library = Library(tmp_path / "index", embedder)  # type: ignore[arg-type]
     try:
         events = list(library.ingest([folder], "Matter"))
