@@ -101,3 +101,37 @@ def test_an_embedder_without_token_sums_embeds_the_passage_and_each_window() -> 
     embedding = PassageEmbedding(HashEmbedder(), [long])
     assert embedding.total == len(embedding_texts(long))
     assert embedding.run()[0] == HashEmbedder().embed(embedding_texts(long))
+
+
+class WithoutTokenSums:
+    """The real embedder as Enclave used it before pooling: every text embedded alone."""
+
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self._inner = inner
+        self.dimension = inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._inner.embed(texts)
+
+
+def test_a_library_indexed_with_whole_passages_is_indexed_again_with_pooled_ones(
+        tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    from rag.library import Library
+
+    folder = tmp_path / "matter"
+    folder.mkdir()
+    (folder / "lease.txt").write_text(" ".join(LEASE), encoding="utf-8")
+    before = Library(tmp_path / "index", WithoutTokenSums(embedder))  # type: ignore[arg-type]
+    try:
+        assert [e.kind for e in before.ingest([folder], "Matter") if e.path][-1] == "indexed"
+    finally:
+        before.close()
+    after = Library(tmp_path / "index", embedder)
+    try:
+        again = [e for e in after.ingest([folder], "Matter") if e.kind in ("indexed",
+                                                                            "unchanged")]
+        assert [e.kind for e in again] == ["indexed"], "its vectors are made again, pooled"
+        assert after.search("Who repairs the heating?", "Matter", 1)[0].passage.source == \
+            str(folder / "lease.txt")
+    finally:
+        after.close()
