@@ -87,4 +87,7 @@ def in_order(count: int, results: Iterator[tuple[Batch, list[TokenSums]]]) -> li
     for batch, sums in results:
         for n, item in zip(batch.indices, sums, strict=True):
             out[n] = item
+    missing = [n for n, item in enumerate(out) if item is None]
+    if missing:
+        raise RuntimeError(f"no vector came back for {len(missing)} of {count} texts")
     return [item for item in out if item is not None]
