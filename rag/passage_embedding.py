@@ -18,7 +18,7 @@ with short windows pads every window to the passage's length.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rag.documents import Passage
 from rag.passage_vectors import embedding_texts
@@ -45,30 +45,26 @@ class PassageEmbedding:
     def __init__(self, embedder: Embedder, passages: Sequence[Passage]) -> None:
         per = [embedding_texts(p) for p in passages]
         self.vectors: list[list[Vector]] = []
-        self._pooled: _Stepped[list[float]] | None = None
-        self._sums: _Stepped[TokenSums] | None = None
+        self._work: _Stepped[Any]
+        self._finish: Callable[[list[list[Any]]], list[list[Vector]]]
         if isinstance(embedder, PoolingEmbedder):
             # The windows, or the passage itself when it is one window.
             wanted = [texts[1:] or texts for texts in per]
-            self._sums = _Stepped([t for ts in wanted for t in ts], embedder.token_sums)
+            self._work = _Stepped([t for ts in wanted for t in ts], embedder.token_sums)
+            self._finish = lambda rows: [_passage_and_windows(parts) for parts in rows]
         else:
             wanted = per
-            self._pooled = _Stepped([t for ts in wanted for t in ts], embedder.embed)
+            self._work = _Stepped([t for ts in wanted for t in ts], embedder.embed)
+            self._finish = lambda rows: rows
         self._counts = [len(ts) for ts in wanted]
 
     @property
     def total(self) -> int:
-        work = self._sums if self._sums is not None else self._pooled
-        return work.total if work is not None else 0
+        return self._work.total
 
     def steps(self) -> Iterator[int]:
-        if self._sums is not None:
-            yield from self._sums.steps()
-            self.vectors = [_passage_and_windows(parts)
-                            for parts in _split(self._sums.results, self._counts)]
-        elif self._pooled is not None:
-            yield from self._pooled.steps()
-            self.vectors = _split(self._pooled.results, self._counts)
+        yield from self._work.steps()
+        self.vectors = self._finish(_split(self._work.results, self._counts))
 
     def run(self) -> list[list[Vector]]:
         for _ in self.steps():
