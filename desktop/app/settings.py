@@ -94,7 +94,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     _validate(settings)
     if not home.exists():
         # Created private on first use: it will hold documents' text and people's questions.
-        home.mkdir(mode=0o700, parents=True)
+        # Another Enclave started at the same moment (the window and a CLI ingest) may create it
+        # between the check and here; that is not an error.
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
     return settings
 
 

@@ -65,3 +65,22 @@ def test_a_new_data_directory_is_private(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("ENCLAVE_HOME", str(home))
     load_settings()
     assert home.is_dir() and home.stat().st_mode & 0o077 == 0
+
+
+def test_two_enclaves_starting_at_once_both_start(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window and a CLI ingest started together on a fresh machine: the other one creates
+    the data directory between this one's check and its own mkdir (CI saw "File exists")."""
+    home = tmp_path / "fresh" / "enclave"
+    monkeypatch.setenv("ENCLAVE_HOME", str(home))
+    real_exists = Path.exists
+
+    def created_meanwhile(path: Path, *args: object, **kwargs: object) -> bool:
+        if path == home:
+            home.mkdir(parents=True, mode=0o700)  # the other process wins the race
+            return False
+        return real_exists(path)
+
+    monkeypatch.setattr(Path, "exists", created_meanwhile)
+    assert load_settings().home == home
+    assert home.is_dir()
