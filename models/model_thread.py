@@ -89,13 +89,17 @@ class ThreadChatModel:
         self._start = start
         self._borrowed = borrowed
         self._thread: ModelThread[Any] | None = None
+        # Callers on many threads at once (the local API's requests): one model thread, never
+        # a second copy of the model started beside the first and left running.
+        self._starting = threading.Lock()
 
     def _model_thread(self) -> ModelThread[Any]:
         if self._borrowed:
             return self._start()
-        if self._thread is None:
-            self._thread = self._start()
-        return self._thread
+        with self._starting:
+            if self._thread is None:
+                self._thread = self._start()
+            return self._thread
 
     def _call(self, work: Callable[[Any], T]) -> T:
         return self._model_thread().submit(work).result()
@@ -117,9 +121,10 @@ class ThreadChatModel:
                                 cancel)
 
     def close(self) -> None:
-        if self._thread is not None and not self._borrowed:
-            self._thread.close()
-            self._thread = None
+        with self._starting:
+            thread, self._thread = self._thread, None
+        if thread is not None and not self._borrowed:
+            thread.close()
 
 
 class ThreadCompletion:

@@ -55,3 +55,28 @@ def test_a_load_failure_reaches_every_caller() -> None:
     worker.close()
     assert not worker.running
 
+
+
+def test_callers_at_once_share_one_model_thread() -> None:
+    """Twenty programs asking the local API at the same moment: one model is loaded, not one
+    per request (the others were left running, each with a copy of the model)."""
+    import time
+
+    from models.model_thread import ThreadChatModel
+
+    started: list[ModelThread[RecordingModel]] = []
+
+    def start() -> ModelThread[RecordingModel]:
+        time.sleep(0.2)  # starting a thread and loading take a while
+        started.append(ModelThread(RecordingModel).start())
+        return started[-1]
+
+    shared = ThreadChatModel(start)
+    callers = [threading.Thread(target=lambda: shared.count_tokens("a b")) for _ in range(8)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(10)
+    shared.close()
+    assert len(started) == 1
+    assert not any(t.running for t in started)
