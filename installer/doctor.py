@@ -68,6 +68,8 @@ class DoctorInputs:
     # The library's own check (rag/library.py verify_index), repairing or not; None: no library.
     verify_index: Callable[[], Sequence[IndexCheck]] | None = None
     repair: bool = False
+    # Server mode: connects to the practice's model server (a ServerChatModel); None: local.
+    chat_server: Callable[[], Any] | None = None
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -219,6 +221,26 @@ def check_llama_build(record: Mapping[str, Any] | None, variants: Sequence[str])
     return ok(name, f"portable {record.get('backend', '?')} build of llama-cpp-python "
                     f"{record.get('version', '?')}: {dispatch}; CMAKE_ARGS {flags}; "
                     f"{record.get('compiler', 'compiler unknown')}")
+
+
+def check_chat_server(connect: Callable[[], Any]) -> CheckResult:
+    """The model server in server mode: reachable, serving the configured model, accepting the
+    token, and the version it reports."""
+    name = "model server"
+    try:
+        server = connect()
+    except ModelError as exc:
+        return fail(name, str(exc), "Start the model server, or correct chat_server_url, "
+                                    "chat_server_model or chat_server_token_file in the "
+                                    "settings.")
+    try:
+        version = server.version()
+        auth = ("the token was accepted" if server.options.token
+                else "it asks for no token")
+        return ok(name, f"{server.where} serves {server.name} ({version}; context "
+                        f"{server.context_size} tokens); {auth}")
+    finally:
+        server.close()
 
 
 def check_engine(run: Callable[[], Any]) -> CheckResult:
@@ -432,20 +454,29 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
 
     meta = _enclave_metadata()
     model_bytes = inputs.model_path.stat().st_size if inputs.model_path.is_file() else 0
+    if inputs.chat_server is not None:
+        # The model runs on the practice's server: its checks replace the local model's.
+        model_checks = [check_chat_server(inputs.chat_server)]
+        model_bytes = 0
+    else:
+        model_checks = [
+            check_chat_model(inputs.model_path),
+            check_backend(compiled_backend, nvidia_gpus),
+            check_llama_build(installed_record(), variants),
+            check_engine(self_test),
+        ]
     return [
         check_python(meta.get("Requires-Python") if meta else None),
         check_packages(importlib.metadata.requires("enclave") or [] if meta else [],
                        installed_version) if meta else
         fail("packages", "Enclave's own package metadata is missing",
              "Reinstall Enclave from its offline bundle."),
-        check_chat_model(inputs.model_path),
+        model_checks[0],
         check_embedding_model(bundled_model_dir),
-        check_backend(compiled_backend, nvidia_gpus),
-        check_llama_build(installed_record(), variants),
-        check_engine(self_test),
+        *model_checks[1:],
         check_disk(inputs.home, model_bytes),
-        check_memory(model_memory_bytes(inputs.model_path, inputs.context_size),
-                     available_memory_bytes()),
+        check_memory(model_memory_bytes(inputs.model_path, inputs.context_size)
+                     if inputs.chat_server is None else 0, available_memory_bytes()),
         check_data_permissions(inputs.home),
         check_window(missing_libraries(plugin) if (plugin := xcb_plugin()) else [],
                      session_platform(inputs.environ),

@@ -25,6 +25,10 @@ ALLOWED = {
     ("desktop/egress/guard.py", "socket"): "the guard inspects socket objects to refuse them",
     ("desktop/egress/check/canary.py", "socket"): "the verify-egress canary, run as a raw "
                                                   "child, never imported by the application",
+    ("models/server_chat_model.py", "httpx"): "the client of the on-prem model server IT "
+                                              "configured; the guard allows exactly its host "
+                                              "and port",
+    ("models/server_chat_model.py", "ssl"): "TLS to that server, with the practice's CA file",
     ("desktop/cli/serve_cmd.py", "http.client"): "verify-egress's serve step asks the API it "
                                                  "has just started on 127.0.0.1, under the "
                                                  "guard",

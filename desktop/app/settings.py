@@ -46,6 +46,12 @@ class Settings:
     # Tesseract's names ("deu", "eng"); empty: the system's language and English (rag/ocr.py).
     ocr_languages: tuple[str, ...] = field(default_factory=tuple)
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    chat_backend: str = default("chat_backend")  # local | server (an on-prem model server)
+    chat_server_url: str = default("chat_server_url")
+    chat_server_model: str = default("chat_server_model")
+    chat_server_token_file: str | None = default("chat_server_token_file")
+    chat_server_ca_file: str | None = default("chat_server_ca_file")
+    chat_server_timeout: int = default("chat_server_timeout")  # seconds
     reading_time_limit: int = default("reading_time_limit")  # seconds per file (ingest)
     reading_memory_limit: int = default("reading_memory_limit")  # MB per file (ingest)
 
@@ -132,6 +138,9 @@ def _validate(s: Settings) -> None:
         problem = setting.check(value)
         if problem is not None:
             raise SettingsError(problem)
+    if s.chat_backend == "server" and not s.chat_server_url:
+        raise SettingsError("'chat_backend' is server but 'chat_server_url' is not set: set it "
+                            "to the model server's address, or set chat_backend to local.")
 
 
 def save_settings(settings: Settings, **changes: Any) -> Settings:

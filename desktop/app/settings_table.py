@@ -117,6 +117,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allowed_hosts", list, (), label="Allowed hosts", items="host names",
             help="On-prem hosts Enclave may connect to besides this computer (host or "
                  "host:port)."),
+    Setting("chat_backend", str, "local", choices=("local", "server"), reload=True,
+            label="Model runs on",
+            help="local: the model file on this computer. server: a model server the practice "
+                 "runs on-prem (llama.cpp's server, vLLM, Ollama), at chat_server_url."),
+    Setting("chat_server_url", str, "", reload=True, label="Model server",
+            help="The on-prem model server's address, e.g. https://gpu.clinic.internal:8080; "
+                 "Enclave may connect to this host and port and no other."),
+    Setting("chat_server_model", str, "", reload=True, label="Server model",
+            help="The model's name on the server. Empty: the only model it serves."),
+    Setting("chat_server_token_file", str, None, optional=True, reload=True,
+            label="Server token file",
+            help="A file holding the server's access token (kept out of this settings file and "
+                 "out of every log)."),
+    Setting("chat_server_ca_file", str, None, optional=True, reload=True,
+            label="Server CA certificate",
+            help="The practice's CA certificate (PEM), for a server with its own certificate. "
+                 "Unset: the certificates this computer trusts."),
+    Setting("chat_server_timeout", int, 60, minimum=5, maximum=600, step=5, reload=True,
+            label="Server time limit",
+            help="How long to wait for the model server's next word, in seconds, before saying "
+                 "it is not answering."),
     Setting("reading_time_limit", int, 180, minimum=10, maximum=3600, step=30,
             label="Time limit per file",
             help="How long one file may take to read, in seconds, before it is skipped as "

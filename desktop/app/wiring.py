@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.app.settings import Settings
+from models.chat_model import ChatModel
 from models.engine_selftest import EngineCheck, SelfTestOptions, checked_engine
 from models.errors import ModelError
 from models.llama_runtime import LlamaChatModel, LoadOptions, check_model_file
 from models.model_thread import ModelThread
+from models.server_chat_model import ServerChatModel, ServerOptions
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,12 @@ def check_engine_once(settings: Settings) -> EngineCheck:
                           engine_check_cache(settings))
 
 
-def load_chat_model(settings: Settings) -> LlamaChatModel:
-    """Test the engine in a child process, then load the model with the CPU variant that
-    passed. A crash in the test becomes a ModelError with the cause and the fix."""
+def load_chat_model(settings: Settings) -> ChatModel:
+    """The configured model: on the practice's model server, or local. Locally, test the engine
+    in a child process, then load the model with the CPU variant that passed. A crash in the
+    test becomes a ModelError with the cause and the fix."""
+    if settings.chat_backend == "server":
+        return ServerChatModel(server_options(settings))
     engine = check_engine_once(settings)
     if not engine.ok:
         raise ModelError(engine.message)
@@ -69,7 +74,25 @@ def load_chat_model(settings: Settings) -> LlamaChatModel:
     )
 
 
-def start_model_thread(settings: Settings) -> ModelThread[LlamaChatModel]:
+def server_options(settings: Settings) -> ServerOptions:
+    """How to reach the model server; the token is read from its file here, never stored in
+    the settings object (which is logged and reported)."""
+    token = ""
+    if settings.chat_server_token_file:
+        path = Path(settings.chat_server_token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"The model server's token file {path} cannot be read "
+                             f"({getattr(exc, 'strerror', None) or exc}). Check "
+                             "chat_server_token_file in Settings.") from exc
+    ca = Path(settings.chat_server_ca_file).expanduser() if settings.chat_server_ca_file else None
+    return ServerOptions(url=settings.chat_server_url, model=settings.chat_server_model,
+                         token=token, ca_file=ca, timeout_s=float(settings.chat_server_timeout),
+                         context_size=settings.context_size)
+
+
+def start_model_thread(settings: Settings) -> ModelThread[ChatModel]:
     return ModelThread(lambda: load_chat_model(settings)).start()
 
 

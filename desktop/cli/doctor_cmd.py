@@ -25,9 +25,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace, app: Application) -> int:
     settings = app.settings
+    from desktop.app.wiring import server_options
     from desktop.egress import guard as egress_guard
     from desktop.egress.offline import FORCED
     from installer.doctor import DoctorInputs, run_checks, worst
+    from models.server_chat_model import ServerChatModel
 
     results = run_checks(DoctorInputs(
         home=settings.home,
@@ -42,6 +44,8 @@ def run(args: argparse.Namespace, app: Application) -> int:
         verify_index=(lambda: app.library().verify_index(repair=args.repair))
         if settings.index_dir.exists() else None,
         repair=args.repair,
+        chat_server=(lambda: ServerChatModel(server_options(settings)))
+        if settings.chat_backend == "server" else None,
     ))
     overall = worst(results)
     if args.json:

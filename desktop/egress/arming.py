@@ -6,6 +6,17 @@ from __future__ import annotations
 from desktop.app.audit_log import AuditLog
 from desktop.app.settings import Settings
 from desktop.egress import guard as egress_guard
+from models.server_chat_model import endpoint
+
+
+def allowed_endpoints(settings: Settings) -> tuple[str, ...]:
+    """What this run may connect to beyond loopback: the hosts IT listed, and the model
+    server's host and port when the model runs on one."""
+    allowed = list(settings.allowed_hosts)
+    if settings.chat_backend == "server" and settings.chat_server_url:
+        host, port = endpoint(settings.chat_server_url)
+        allowed.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    return tuple(allowed)
 
 
 def arm_egress_guard(settings: Settings,
@@ -13,6 +24,6 @@ def arm_egress_guard(settings: Settings,
     log = audit or AuditLog(settings.home / "audit" / "audit.jsonl",
                             question_logging=settings.question_logging)
     return egress_guard.install(
-        settings.allowed_hosts,
+        allowed_endpoints(settings),
         on_blocked=[lambda attempt: log.record("egress_blocked", **attempt.to_json())],
     )

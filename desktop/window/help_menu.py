@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app.settings import Settings
+from desktop.egress.arming import allowed_endpoints
 
 # Keys as the menus show them, and what each does, in plain words.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -84,11 +85,14 @@ class AboutDialog(QDialog):
         layout.addWidget(heading)
         offline = ("Nothing you type, ask or add leaves this computer: Enclave answers from "
                    "the model and the documents kept here, without the internet.")
-        if settings.allowed_hosts:
+        if allowed := allowed_endpoints(settings):
             offline += (" The only other computers it may reach are those your IT "
-                        f"department allowed: {', '.join(settings.allowed_hosts)}.")
+                        f"department allowed: {', '.join(allowed)}.")
+        model = (f"{settings.chat_server_model or 'the model'} on the practice's server "
+                 f"{settings.chat_server_url}" if settings.chat_backend == "server"
+                 else settings.model_path.name)
         self.lines = [
-            ("Model", settings.model_path.name),
+            ("Model", model),
             ("Privacy", offline),
             ("Your data", f"Conversations, the document index, settings and the audit log "
                           f"are kept in {settings.home}"),

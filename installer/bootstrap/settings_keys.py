@@ -24,6 +24,12 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "api_port": int,
     "ocr_languages": list,
     "allowed_hosts": list,
+    "chat_backend": str,
+    "chat_server_url": str,
+    "chat_server_model": str,
+    "chat_server_token_file": str,
+    "chat_server_ca_file": str,
+    "chat_server_timeout": int,
     "reading_time_limit": int,
     "reading_memory_limit": int,
 }

@@ -76,3 +76,45 @@ def test_ipv4_loopback_written_as_ipv6_is_loopback_and_other_mapped_addresses_ar
     assert guard is not None
     assert guard.is_allowed("::ffff:127.0.0.1") and guard.is_allowed("[::ffff:127.0.0.2]")
     assert not guard.is_allowed("::ffff:192.0.2.1")
+
+
+def test_an_allowed_host_with_a_port_admits_that_port_only() -> None:
+    """IT allows the model server's port, not the whole machine behind it."""
+    guard = egress_guard.EgressGuard(allowed_hosts=frozenset({"10.20.0.5:8080",
+                                                              "[fd00::7]:443", "db.internal"}))
+    assert guard.is_allowed("10.20.0.5", 8080)
+    assert not guard.is_allowed("10.20.0.5", 22)
+    assert guard.is_allowed("fd00::7", 443) and not guard.is_allowed("fd00::7", 80)
+    assert guard.is_allowed("db.internal", 5432) and guard.is_allowed("db.internal", 6000)
+    with socket.socket() as s, pytest.raises(egress_guard.EgressBlocked):
+        guard.check("socket.connect", (s, ("10.20.0.5", 22)))
+    with socket.socket() as s:
+        guard.check("socket.connect", (s, ("10.20.0.5", 8080)))  # no exception
+
+
+def test_a_connection_to_the_address_an_allowed_name_resolves_to_is_allowed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx resolves the server's name, then connects to the address: the guard sees only the
+    address and must know it belongs to the allowed name (and port)."""
+    guard = egress_guard.EgressGuard(allowed_hosts=frozenset({"gpu.clinic.internal:8080"}))
+    looked_up: list[str] = []
+
+    def resolve(host: str, port: object, *args: object, **kwargs: object) -> list[tuple]:
+        looked_up.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.9.8.7", 8080))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert guard.is_allowed("10.9.8.7", 8080)
+    assert not guard.is_allowed("10.9.8.7", 9090) and not guard.is_allowed("10.9.8.6", 8080)
+    assert looked_up == ["gpu.clinic.internal"]  # once, however often it is asked
+
+
+def test_the_model_servers_endpoint_is_allowed_in_server_mode_only(enclave_home: object) -> None:
+    from desktop.app.settings import load_settings
+    from desktop.egress.arming import allowed_endpoints
+
+    settings = load_settings().replace(allowed_hosts=("chroma.hospital.local",),
+                                       chat_server_url="https://gpu.clinic.internal/v1")
+    assert allowed_endpoints(settings) == ("chroma.hospital.local",)
+    server = settings.replace(chat_backend="server")
+    assert allowed_endpoints(server) == ("chroma.hospital.local", "gpu.clinic.internal:443")

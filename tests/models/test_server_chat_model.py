@@ -1,0 +1,128 @@
+"""The chat model on a practice's model server, against a real llama.cpp OpenAI-compatible
+server on the default GGUF, started on 127.0.0.1 by the tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from models.chat_model import ChatMessage
+from models.errors import ModelError
+from models.server_chat_model import ServerChatModel, ServerOptions
+from tests.model_server import ALIAS, RunningServer, free_port, model_server, self_signed
+
+TOKEN = "s3cret-practice-token"
+LONG = [ChatMessage("user", "Write a very long story about a dog who travels the world.")]
+
+
+@pytest.fixture(scope="module")
+def server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[RunningServer]:
+    with model_server(default_model_path, tmp_path_factory.mktemp("server"),
+                      token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def model(server: RunningServer) -> Iterator[ServerChatModel]:
+    connected = ServerChatModel(ServerOptions(url=server.url, token=TOKEN, context_size=2048))
+    yield connected
+    connected.close()
+
+
+def test_an_answer_streams_from_the_server_with_its_stats(model: ServerChatModel) -> None:
+    assert model.name == ALIAS and model.backend == f"server 127.0.0.1:{model.port}"
+    completion = model.chat([ChatMessage("user", "Name three colours.")], max_tokens=24,
+                            temperature=0.0)
+    pieces = list(completion)
+    assert len(pieces) > 3 and "".join(pieces).strip()
+    stats = completion.stats
+    assert stats is not None and stats.completion_tokens == 24 and stats.prompt_tokens > 5
+    assert stats.finish_reason == "length" and stats.time_to_first_token > 0
+    assert stats.tokens_per_second > 0
+    # The server counts tokens itself, as the local model does.
+    assert model.count_tokens("hello world") == 2
+
+
+def test_stopping_closes_the_stream_and_the_server_stops_generating(
+        model: ServerChatModel) -> None:
+    stop = threading.Event()
+    completion = model.chat(LONG, max_tokens=1500, temperature=0.8, cancel=stop)
+    for n, _piece in enumerate(completion):
+        if n == 4:
+            stop.set()
+    assert completion.stats is not None and completion.stats.finish_reason == "cancelled"
+    # The server answers one request at a time: had it gone on with the story (up to 1,500
+    # tokens, ~20 s here), the next question would wait for it.
+    started = time.perf_counter()
+    short = model.chat([ChatMessage("user", "Say yes.")], max_tokens=4, temperature=0.0)
+    assert "".join(short)
+    assert time.perf_counter() - started < 5
+
+
+def test_a_long_conversation_is_fitted_to_the_servers_context(model: ServerChatModel) -> None:
+    turn = "The clinic's records retention policy says many things. " * 30
+    history = [ChatMessage("system", "You are a helpful assistant.")]
+    for n in range(12):
+        history += [ChatMessage("user", f"Question {n}: {turn}"),
+                    ChatMessage("assistant", f"Answer {n}: {turn}")]
+    completion = model.chat([*history, ChatMessage("user", "Summarise in one line.")],
+                            max_tokens=16, temperature=0.0)
+    assert "".join(completion)
+    assert completion.stats is not None and completion.stats.trimmed_messages > 0
+    assert completion.stats.prompt_tokens < model.context_size
+
+
+def test_a_wrong_token_is_refused_and_never_shown(server: RunningServer) -> None:
+    options = ServerOptions(url=server.url, token="wrong-" + TOKEN)
+    with pytest.raises(ModelError, match="refused Enclave's token") as refused:
+        ServerChatModel(options)
+    assert TOKEN not in str(refused.value) and TOKEN not in repr(options)
+
+
+def test_a_server_that_is_not_running_is_one_clear_line() -> None:
+    port = free_port()  # nothing listens there
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match=f"127.0.0.1:{port} cannot be reached"):
+        ServerChatModel(ServerOptions(url=f"http://127.0.0.1:{port}"))
+    assert time.perf_counter() - started < 5
+
+
+def test_a_server_that_never_answers_times_out_with_a_message() -> None:
+    """A seam: a listener on loopback that accepts and says nothing (a hung server)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(ModelError, match="did not answer within 1 seconds"):
+            ServerChatModel(ServerOptions(url=f"http://127.0.0.1:{port}", timeout_s=1))
+
+
+def test_a_server_killed_mid_answer_keeps_the_words_so_far_and_says_what_happened(
+        default_model_path: Path, tmp_path: Path) -> None:
+    with model_server(default_model_path, tmp_path / "doomed") as doomed:
+        model = ServerChatModel(ServerOptions(url=doomed.url, context_size=2048, timeout_s=10))
+        received: list[str] = []
+        with pytest.raises(ModelError, match="closed the connection in the middle"):
+            for n, piece in enumerate(model.chat(LONG, max_tokens=1500, temperature=0.8)):
+                received.append(piece)
+                if n == 3:
+                    doomed.kill()
+        assert len(received) >= 4
+        model.close()
+
+
+def test_tls_with_the_practices_ca_file(default_model_path: Path, tmp_path: Path) -> None:
+    ca, cert, key = self_signed(tmp_path / "pki")
+    with model_server(default_model_path, tmp_path / "tls", cert=(cert, key)) as secure:
+        assert secure.url.startswith("https://")
+        with pytest.raises(ModelError, match="certificate this computer does not trust"):
+            ServerChatModel(ServerOptions(url=secure.url))
+        model = ServerChatModel(ServerOptions(url=secure.url, ca_file=ca, context_size=2048))
+        assert "".join(model.chat([ChatMessage("user", "Hi")], max_tokens=4, temperature=0.0))
+        model.close()
