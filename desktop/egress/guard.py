@@ -80,6 +80,12 @@ class EgressGuard:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _resolved: dict[Endpoint, frozenset[str]] = field(default_factory=dict, repr=False)
 
+    def allow(self, hosts: Iterable[str]) -> None:
+        """Allow exactly ``hosts`` from now on (the settings changed: another model server)."""
+        with self._lock:
+            self.allowed_hosts = frozenset(h.lower() for h in hosts)
+            self._resolved.clear()
+
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
         return tuple(Endpoint.parse(h) for h in sorted(self.allowed_hosts))

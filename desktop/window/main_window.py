@@ -39,6 +39,7 @@ from desktop.app.conversations import UNTITLED, Conversation, ConversationStore
 from desktop.app.export import write_markdown
 from desktop.app.settings import Settings, SettingsError, save_settings
 from desktop.app.settings_table import RELOAD_KEYS
+from desktop.egress.arming import allowed_endpoints
 from desktop.egress.guard import EgressGuard
 from desktop.window.background import BackgroundTasks
 from desktop.window.banner import Banner
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.model_problem = ""
         self._painted = False
         self._closed = False
+        self._guard = guard
         self._build(guard)
         self._connect()
         self.refresh_sidebar()
@@ -575,6 +577,8 @@ class MainWindow(QMainWindow):
             return
         self.settings = new
         self.app.reconfigure(new)
+        if self._guard is not None:
+            self._guard.allow(allowed_endpoints(new))  # the model server's, if it changed
         self._record("settings_change", changes={k: str(v) for k, v in changes.items()})
         if RELOAD_KEYS & changes.keys():
             if self.pending is not None:

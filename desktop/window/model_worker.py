@@ -32,6 +32,7 @@ from desktop.app.settings import Settings, SettingsError
 from models.errors import ModelError
 from models.model_thread import ModelThread, ThreadChatModel
 from models.registry import describe
+from models.server_chat_model import ServerChatModel
 from rag.catalog import CollectionError
 from rag.documents import UnreadableDocument
 
@@ -44,6 +45,7 @@ class ModelStatus:
     quantization: str
     backend: str
     note: str = ""  # e.g. why the GPU was not used
+    on_server: bool = False  # the practice's model server answers, not a file here
 
 
 def human_error(exc: BaseException) -> str:
@@ -103,6 +105,12 @@ class ModelWorker(QObject):
             self.load_failed.emit(human_error(exc))
             return
         model = future.result()
+        if isinstance(model, ServerChatModel):
+            self.loaded.emit(ModelStatus(model.name, Path(model.name), 0, "", model.backend,
+                                         f"Answers come from the practice's model server at "
+                                         f"{model.where} (context {model.context_size} tokens).",
+                                         on_server=True))
+            return
         path = Path(getattr(model, "path", self._settings.model_path))
         try:
             info = describe(path)

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -98,6 +99,26 @@ class SettingsDialog(QDialog):
             note.setWordWrap(True)
             form.addRow("", note)
 
+        # Where the model runs: this computer, or the practice's own model server.
+        self.runs_on = QComboBox()
+        self.runs_on.addItem("This computer", "local")
+        self.runs_on.addItem("The practice's model server", "server")
+        self.runs_on.setCurrentIndex(self.runs_on.findData(settings.chat_backend))
+        self.runs_on.setToolTip(BY_NAME["chat_backend"].help)
+        form.insertRow(0, BY_NAME["chat_backend"].label, self.runs_on)
+        self.server_url = QLineEdit(settings.chat_server_url)
+        self.server_url.setPlaceholderText("https://gpu.clinic.internal:8080")
+        self.server_url.setToolTip(BY_NAME["chat_server_url"].help + " The token file and the "
+                                   "CA certificate are set in the settings file by IT.")
+        form.addRow(BY_NAME["chat_server_url"].label, self.server_url)
+        self.server_model = QLineEdit(settings.chat_server_model)
+        self.server_model.setPlaceholderText("The only model the server serves")
+        self.server_model.setToolTip(BY_NAME["chat_server_model"].help)
+        form.addRow(BY_NAME["chat_server_model"].label, self.server_model)
+        self.runs_on.currentIndexChanged.connect(self._show_where_it_runs)
+        self._model_widgets = (self.model, browse)
+        self._show_where_it_runs()
+
         # Ranges, steps, labels and help come from the one settings table.
         self.gpu_layers = _spin_box("gpu_layers", settings.gpu_layers)
         self.gpu_layers.setSpecialValueText("All (when a GPU is available)")
@@ -142,6 +163,13 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def _show_where_it_runs(self) -> None:
+        on_server = self.runs_on.currentData() == "server"
+        for widget in self._model_widgets:
+            widget.setEnabled(not on_server)
+        self.server_url.setEnabled(on_server)
+        self.server_model.setEnabled(on_server)
+
     def _browse(self) -> None:
         start = str(self.settings.models_dir if self.settings.models_dir.is_dir() else Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Choose a model file", start,
@@ -169,5 +197,8 @@ class SettingsDialog(QDialog):
                 part for part in re.split(r"[+,\s]+", self.ocr_languages.text().strip().lower())
                 if part)),
             "reading_time_limit": self.reading_time_limit.value(),
+            "chat_backend": self.runs_on.currentData(),
+            "chat_server_url": self.server_url.text().strip(),
+            "chat_server_model": self.server_model.text().strip(),
         }
         return {k: v for k, v in wanted.items() if getattr(self.settings, k) != v}

@@ -73,6 +73,11 @@ class EnclaveStatusBar(QStatusBar):
         self.model_button.setText(f"Loading {path.name}…")
 
     def show_model(self, status: ModelStatus) -> None:
+        if status.on_server:
+            self.model_button.setText(f"Model: {status.name} · {status.backend}  ▾")
+            self.model_button.setToolTip(f"{status.name}\n{status.note}\n"
+                                         "Change it in Settings.")
+            return
         self._current_model = status.path
         # The file name is what the person chose and recognises; GGUF names are often cryptic.
         label = status.path.stem

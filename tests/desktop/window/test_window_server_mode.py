@@ -1,0 +1,61 @@
+"""The window with its model on the practice's server: a real llama.cpp OpenAI-compatible
+server on the default GGUF, on 127.0.0.1; no local model file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.app.settings import load_settings
+from desktop.window.settings_dialog import SettingsDialog
+from desktop.window.transcript import AnswerCard
+from tests.desktop.window.window_helpers import ask, open_window
+from tests.model_server import RunningServer, free_port, model_server
+
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+
+@pytest.fixture(scope="module")
+def server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[RunningServer]:
+    with model_server(default_model_path, tmp_path_factory.mktemp("server")) as running:
+        yield running
+
+
+def test_the_window_answers_from_the_server_and_says_where_the_model_runs(
+        qtbot, server: RunningServer, tmp_path: Path) -> None:
+    window = open_window(qtbot, model_only=True, chat_backend="server",
+                         chat_server_url=server.url, context_size=2048,
+                         model_path=str(tmp_path / "absent.gguf"))
+    assert window.model_ready, window.model_problem
+    assert f"server 127.0.0.1:{server.port}" in window.status.model_button.text()
+    ask(qtbot, window, "Name one colour.")
+    answer = window.transcript.cards()[-1]
+    assert isinstance(answer, AnswerCard) and answer.text.strip()
+    [message] = [m for m in window.store.messages(window.current.id) if m.role == "assistant"]
+    assert message.stats["completion_tokens"] > 0
+
+
+def test_a_server_that_is_down_is_said_in_words_and_the_window_stays_usable(
+        qtbot, tmp_path: Path) -> None:
+    window = open_window(qtbot, start=False, chat_backend="server",
+                         chat_server_url=f"http://127.0.0.1:{free_port()}",
+                         model_path=str(tmp_path / "absent.gguf"))
+    with qtbot.waitSignal(window.model.load_failed, timeout=30_000):
+        window.start_background()
+    assert not window.model_ready
+    assert "cannot be reached" in window.model_problem
+    assert window.documents.isEnabled() and window.composer.isEnabled()
+
+
+def test_the_settings_dialog_switches_the_model_to_the_server(qtbot) -> None:
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    assert dialog.model.isEnabled() and not dialog.server_url.isEnabled()
+    dialog.runs_on.setCurrentIndex(dialog.runs_on.findData("server"))
+    assert not dialog.model.isEnabled() and dialog.server_url.isEnabled()
+    dialog.server_url.setText(" https://gpu.clinic.internal:8080 ")
+    assert dialog.changes() == {"chat_backend": "server",
+                                "chat_server_url": "https://gpu.clinic.internal:8080"}
