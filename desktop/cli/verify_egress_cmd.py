@@ -26,6 +26,10 @@ def register(commands: Any) -> None:
                         "allowed hosts, model, embedding engine, OCR languages, limits) copied "
                         "into the throwaway data folder, instead of the defaults; your documents, "
                         "conversations and audit log are not touched")
+    p.add_argument("--server-mode", action="store_true",
+                   help="prove server mode: the model runs on a server that the check starts in "
+                        "a network namespace of its own, and the workflow may connect to that "
+                        "server's address and port and nowhere else")
     p.set_defaults(run=run)
 
 

@@ -8,7 +8,8 @@ which is exactly what the detector has to prove it can see. Modes:
 - ``guarded``: the same with Enclave's egress guard installed: the guard must refuse both before
   the kernel sees anything.
 - ``leak``: the planted leak (a test seam): one raw connect, run as if it were a workflow step,
-  so a test can prove that ``verify-egress`` FAILs when something in the workflow leaks.
+  so a test can prove that ``verify-egress`` FAILs when something in the workflow leaks;
+  ``leak HOST:PORT`` aims it elsewhere (in server mode: the server's host on another port).
 
 This is the one module besides the guard that imports ``socket``; nothing in the application
 imports it (the static egress test allows exactly these two files).
@@ -48,22 +49,25 @@ def _attempt_lookup(name: str) -> dict[str, Any]:
             "addresses": sorted({str(f[4][0]) for f in found})}
 
 
-def run(mode: str) -> dict[str, Any]:
+def run(mode: str, target: str | None = None) -> dict[str, Any]:
     if mode == "guarded":
         from desktop.egress import guard as egress_guard
 
         egress_guard.install()
     if mode == "leak":
-        return {"mode": mode, "connect": _attempt_connect(LEAK_HOST, LEAK_PORT)}
+        host, port = target.rsplit(":", 1) if target else (LEAK_HOST, str(LEAK_PORT))
+        return {"mode": mode, "connect": _attempt_connect(host, int(port))}
     return {"mode": mode, "connect": _attempt_connect(CANARY_HOST, CANARY_PORT),
             "lookup": _attempt_lookup(CANARY_NAME)}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ("probe", "guarded", "leak"):
-        print("usage: python -m desktop.egress.check.canary probe|guarded|leak", file=sys.stderr)
+    if not argv or argv[0] not in ("probe", "guarded", "leak") or len(argv) > 2 \
+            or (len(argv) == 2 and argv[0] != "leak"):
+        print("usage: python -m desktop.egress.check.canary probe|guarded|leak [HOST:PORT]",
+              file=sys.stderr)
         return 2
-    print(json.dumps(run(argv[0])))
+    print(json.dumps(run(argv[0], argv[1] if len(argv) == 2 else None)))
     return 0
 
 

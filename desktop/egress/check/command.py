@@ -26,6 +26,7 @@ from typing import Any
 from desktop.app.settings import Settings
 from desktop.egress.check import inventory, plan, report
 from desktop.egress.check.sandbox import strace_argv
+from desktop.egress.check.servers import ServerSpec
 from desktop.egress.check.trace import SocketAttempt, read_trace
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
@@ -51,6 +52,9 @@ class Options:
     commands: tuple[str, ...] = ()
     # Run with the installation's own config.toml (copied into the throwaway home).
     with_my_settings: bool = False
+    # Server mode: the model on a server that the verifier runs in a namespace of its own; the
+    # workflow's only allowed connections beyond loopback are to it (servers.py).
+    server_mode: bool = False
 
 
 @dataclass
@@ -67,7 +71,8 @@ def options_from(args: argparse.Namespace, commands: Sequence[str]) -> Options:
     return Options(report=args.report, max_tokens=args.max_tokens,
                    window_seconds=args.window_seconds,
                    plant_leak=os.environ.get(PLANT_LEAK_ENV) == "1", commands=tuple(commands),
-                   with_my_settings=bool(getattr(args, "with_my_settings", False)))
+                   with_my_settings=bool(getattr(args, "with_my_settings", False)),
+                   server_mode=bool(getattr(args, "server_mode", False)))
 
 
 def verify_egress(settings: Settings, args: argparse.Namespace, commands: Sequence[str]) -> int:
@@ -189,11 +194,14 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
 
     home = workdir / "home"
     home.mkdir(mode=0o700)
-    result["configuration"] = _configuration(settings, options, home)
+    server = ServerSpec(model, workdir / "server") if options.server_mode and model else None
+    result["configuration"] = _configuration(settings, options, home, server)
+    result["mode"] = "server" if options.server_mode else "embedded"
     sample = write_sample_pdf(workdir / "ward-protocol.pdf")
     scan = write_sample_scan(workdir / "ward-protocol-scan.png", sample)
     steps = plan.build_workflow(list(options.commands), sample, model, options.max_tokens,
-                                options.window_seconds, options.plant_leak, scan=scan)
+                                options.window_seconds, options.plant_leak, scan=scan,
+                                server_endpoint=server.endpoint if server else None)
     if options.steps is not None:
         steps = [s for s in steps if s.kind != "workflow" or s.name in options.steps
                  or s.name.startswith("planted")]
@@ -209,7 +217,8 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps({"steps": runnable, "strace": strace,
                                      "seccomp": isolation.seccomp,
-                                     "results": str(results_file)}))
+                                     "results": str(results_file),
+                                     "server": server.to_json() if server else None}))
     sandbox_argv = [*isolation.prefix, "--", sys.executable, "-m", "desktop.egress.check.sandbox",
                     str(plan_file)]
     result["sandbox_command"] = sandbox_argv
@@ -223,8 +232,11 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     ran = json.loads(results_file.read_text()) if results_file.is_file() else {"steps": []}
     result["namespace"] = {k: v for k, v in ran.items() if k != "steps"}
     by_name = {s["name"]: s for s in ran["steps"]}
-    result["steps"] = [_judge_step(s, by_name.get(s.name)) for s in steps]
+    allowed = {(server.address, server.port)} if server else set()
+    result["steps"] = [_judge_step(s, by_name.get(s.name), allowed) for s in steps]
     checks = [Check(**c) for c in result["checks"]]
+    if options.server_mode:
+        checks.append(_server_check(ran, server))
     checks.extend(_namespace_checks(ran, sandbox_error))
     checks.extend(_step_checks(result["steps"]))
     result["checks"] = [c.to_json() for c in checks]
@@ -232,11 +244,14 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     result["repeat_by_hand"] = report.hand_commands(isolation.prefix, strace)
 
 
-def _configuration(settings: Settings, options: Options, home: Path) -> dict[str, Any]:
+def _configuration(settings: Settings, options: Options, home: Path,
+                   server: ServerSpec | None = None) -> dict[str, Any]:
     """The settings the workflow runs with: the defaults, or (``with_my_settings``) the
-    installation's config.toml copied into the throwaway home; what is in effect, for the
-    report."""
-    from desktop.app.settings import load_settings
+    installation's config.toml copied into the throwaway home, and in server mode the model on
+    the verifier's own server; what is in effect, for the report."""
+    from desktop.app.settings import load_settings, save_settings
+    from desktop.egress.arming import allowed_endpoints
+    from desktop.egress.check.servers import SERVER_MODEL_NAME
 
     source = "defaults (a throwaway data folder, no config.toml)"
     if options.with_my_settings:
@@ -249,21 +264,30 @@ def _configuration(settings: Settings, options: Options, home: Path) -> dict[str
             source = (f"this installation's settings: it has no config.toml "
                       f"({settings.config_path}), so the defaults")
     effective = load_settings({"ENCLAVE_HOME": str(home)})
+    if server is not None:
+        effective = save_settings(effective, chat_backend="server", chat_server_url=server.url,
+                                  chat_server_model=SERVER_MODEL_NAME)
+        source += "; the model on the verifier's own server, in a network namespace of its own"
     return {"source": source, "allowed_hosts": list(effective.allowed_hosts),
+            "allowed_endpoints": list(allowed_endpoints(effective)),
             "settings": {key: str(getattr(effective, key)) for key in _REPORTED_SETTINGS}}
 
 
 # The settings a reader of the report wants to see in effect.
 _REPORTED_SETTINGS = ("allowed_hosts", "embedding_backend", "ocr_languages", "gpu_layers",
                       "question_logging", "api_port", "reading_time_limit",
-                      "reading_memory_limit")
+                      "reading_memory_limit", "chat_backend", "chat_server_url")
 
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
 
 
-def _judge_step(step: plan.Step, ran: dict[str, Any] | None) -> dict[str, Any]:
+def _judge_step(step: plan.Step, ran: dict[str, Any] | None,
+                allowed: set[tuple[str, int]] | None = None) -> dict[str, Any]:
+    """What a step did; connections to an ``allowed`` endpoint (server mode: the model
+    server) are counted apart, never as leaks."""
+    allowed = allowed or set()
     out = step.to_json()
     if not step.available:
         out["status"] = "not available"
@@ -276,7 +300,10 @@ def _judge_step(step: plan.Step, ran: dict[str, Any] | None) -> dict[str, Any]:
     out["stdout_tail"] = _tail(Path(ran["trace"]).with_name("stdout.txt"))
     out["stderr_tail"] = _tail(Path(ran["trace"]).with_name("stderr.txt"))
     out["socket_attempts"] = len(attempts)
-    out["non_loopback_attempts"] = [a.to_json() for a in attempts if a.leaves_machine]
+    to_server = [a for a in attempts if a.leaves_machine and (a.address, a.port) in allowed]
+    out["non_loopback_attempts"] = [a.to_json() for a in attempts if a.leaves_machine
+                                    and (a.address, a.port) not in allowed]
+    out["allowed_server_attempts"] = len(to_server)
     out["host_daemon_attempts"] = [a.to_json() for a in attempts if a.reaches_host_daemon]
     out["local_endpoints"] = sorted({f"{a.family} {a.address}".strip() for a in attempts
                                      if not a.leaves_machine})
@@ -318,13 +345,27 @@ def _canary_output(stdout: str) -> dict[str, Any] | None:
     return None
 
 
+def _server_check(ran: dict[str, Any], server: ServerSpec | None) -> Check:
+    if server is None:
+        return Check("model server", "inconclusive", "server mode needs a chat model to serve "
+                                                     "(run: enclave models install-default)")
+    info = ran.get("server") or {}
+    if not info.get("ok"):
+        return Check("model server", "inconclusive",
+                     f"the verifier's model server did not start: {info.get('detail')}")
+    return Check("model server", "pass", f"{server.endpoint}: {info.get('detail')}; the "
+                                         "workflow may connect there and nowhere else")
+
+
 def _namespace_checks(ran: dict[str, Any], sandbox_error: str) -> list[Check]:
+    from desktop.egress.check.servers import interfaces_of
+
     checks = []
     if sandbox_error:
         checks.append(Check("sandbox", "inconclusive", f"the isolated run failed: {sandbox_error}"))
     interfaces = ran.get("interfaces")
     if interfaces is not None:
-        only_lo = interfaces == ["lo"]
+        only_lo = set(interfaces) == interfaces_of(ran)
         loopback = ran.get("loopback") or {}
         state = "up" if loopback.get("ok") else f"left down: {loopback.get('detail')}"
         checks.append(Check("network namespace", "pass" if only_lo else "fail",
@@ -409,8 +450,11 @@ def _workflow_check(step: dict[str, Any]) -> Check:
         daemons = sorted({a["address"] for a in step.get("host_daemon_attempts") or []})
         aside = (f"; asked host daemon socket(s), absent or hidden here: {', '.join(daemons)}"
                  if daemons else "")
+        served = step.get("allowed_server_attempts") or 0
+        beyond = (f"none beyond loopback but {served} to the model server" if served
+                  else "none beyond loopback")
         return Check(name, "pass", f"{step.get('socket_attempts', 0)} socket call(s) traced, "
-                                   f"none beyond loopback{aside} ({step.get('seconds')} s)")
+                                   f"{beyond}{aside} ({step.get('seconds')} s)")
     return Check(name, "inconclusive", f"the step {status}, so it proves little: "
                  + (step.get("stderr_tail") or "").strip()[-300:])
 

@@ -76,8 +76,8 @@ def hostile_environment(base: Mapping[str, str], home: Path, model: Path | None)
 
 
 def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, max_tokens: int,
-                   window_seconds: float, plant_leak: bool, scan: Path | None = None
-                   ) -> list[Step]:
+                   window_seconds: float, plant_leak: bool, scan: Path | None = None,
+                   server_endpoint: str | None = None) -> list[Step]:
     """The steps, in order: canaries first (the detector must work before its silence means
     anything), then ingest, search, ask with documents, ask without, and the window."""
     tokens = str(max_tokens)
@@ -116,6 +116,14 @@ def build_workflow(commands: Sequence[str], sample: Path, model: Path | None, ma
             "planted leak (test seam)", "a raw non-loopback connect that bypasses the guard, "
             "planted on purpose: this run MUST FAIL",
             [sys.executable, "-m", "desktop.egress.check.canary", "leak"], timeout_s=60))
+        if server_endpoint is not None:
+            host = server_endpoint.rsplit(":", 1)[0]
+            steps.append(Step(
+                "planted leak to the server's host (test seam)", "a raw connect to the model "
+                "server's host on another port (22): only the configured port is allowed, so "
+                "this run MUST FAIL",
+                [sys.executable, "-m", "desktop.egress.check.canary", "leak", f"{host}:22"],
+                timeout_s=60))
     return steps
 
 

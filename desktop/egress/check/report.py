@@ -108,6 +108,8 @@ def summary_text(result: dict[str, Any]) -> str:
                         if unavailable else ""))
     if result.get("configuration"):
         lines.append(f"  settings: {result['configuration']['source']}")
+        allowed = result["configuration"].get("allowed_endpoints") or []
+        lines.append("  allowed beyond loopback: " + (", ".join(allowed) or "nothing"))
     if result["verdict"] == "INCONCLUSIVE":
         lines.append("  INCONCLUSIVE is not a pass: see 'what to run instead' in the report.")
     return "\n".join(lines)
@@ -166,15 +168,19 @@ def markdown(result: dict[str, Any]) -> str:
         out.append(f"| {c['name']} | **{c['status']}** | {_cell(c['detail'])} |")
     if result.get("steps"):
         out += ["", "## Workflow steps (each traced on its own)", "",
-                "| step | status | socket calls | beyond loopback | command |",
-                "|---|---|---|---|---|"]
+                "| step | status | socket calls | to allowed servers | beyond loopback (leaks) "
+                "| command |", "|---|---|---|---|---|---|"]
         for s in result["steps"]:
             command = shlex.join(s.get("argv") or []) or s.get("unavailable_reason", "")
             out.append(f"| {s['name']} | {s['status']} | {s.get('socket_attempts', '-')} | "
+                       f"{s.get('allowed_server_attempts', 0)} | "
                        f"{len(s.get('non_loopback_attempts') or [])} | `{_cell(command)}` |")
     if result.get("configuration"):
         config = result["configuration"]
+        allowed = config.get("allowed_endpoints") or []
         out += ["", "## Settings in effect", "", f"From {config['source']}.", "",
+                "Allowed beyond loopback: " + (", ".join(f"`{a}`" for a in allowed)
+                                               or "nothing") + ".", "",
                 "| setting | value |", "|---|---|"]
         out += [f"| `{k}` | `{_cell(v)}` |" for k, v in config["settings"].items()]
     if result.get("namespace"):

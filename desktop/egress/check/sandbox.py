@@ -6,6 +6,7 @@ it down and nothing else), hides the host daemons' Unix sockets that could resol
 a connection on a process's behalf (an empty tmpfs mounted over their directories, visible only
 in this mount namespace), records what the namespace looks like, then runs each step under
 ``strace -f`` into a trace file of its own. It judges nothing: the parent reads the traces.
+In server mode it first starts the model server in a namespace of its own (servers.py).
 """
 
 from __future__ import annotations
@@ -102,18 +103,28 @@ def run_step(step: dict[str, Any], strace: str, seccomp: bool) -> dict[str, Any]
 
 
 def main(argv: list[str]) -> int:
+    from desktop.egress.check import servers
+
     plan = json.loads(Path(argv[0]).read_text())
     report: dict[str, Any] = {
         "loopback": bring_loopback_up(),
         "hidden_daemon_sockets": hide_daemon_sockets(),
-        "interfaces": network_interfaces(),
         "uid_in_namespace": os.getuid(),
         "steps": [],
     }
-    for step in plan["steps"]:
-        report["steps"].append(run_step(step, plan["strace"], plan["seccomp"]))
-        Path(plan["results"]).write_text(json.dumps(report, indent=1))  # survive a later hang
-    Path(plan["results"]).write_text(json.dumps(report, indent=1))
+    server = None
+    if plan.get("server"):  # server mode: the model server in a namespace of its own
+        server, report["server"] = servers.start(servers.ServerSpec.from_json(plan["server"]))
+    report["interfaces"] = network_interfaces()
+    try:
+        if plan.get("server") and server is None:
+            return 0  # nothing to prove without the server; the parent says why
+        for step in plan["steps"]:
+            report["steps"].append(run_step(step, plan["strace"], plan["seccomp"]))
+            Path(plan["results"]).write_text(json.dumps(report, indent=1))  # survive a hang
+    finally:
+        servers.stop(server)
+        Path(plan["results"]).write_text(json.dumps(report, indent=1))
     return 0
 
 
