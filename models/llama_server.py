@@ -62,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from llama_cpp.server.app import create_app
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 
+    # interrupt_requests=False: a second workstation's question waits its turn; by default
+    # llama-cpp-python cuts the answer in progress short for it (seen: an empty answer).
     server = ServerSettings(host=args.host, port=args.port, api_key=api_key or None,
+                            interrupt_requests=False,
                             ssl_certfile=str(args.ssl_certfile) if args.ssl_certfile else None,
                             ssl_keyfile=str(args.ssl_keyfile) if args.ssl_keyfile else None)
     served = ModelSettings(model=str(model), model_alias=args.alias or model.name,

@@ -255,7 +255,7 @@ class ServerCompletion:
         }
         first_at: float | None = None
         pieces = 0
-        finish = "length"
+        finish = ""
         usage: dict[str, Any] = {}
         try:
             with model._client.stream("POST", f"{model.base}/chat/completions",
@@ -279,6 +279,12 @@ class ServerCompletion:
                         break  # leaving the block closes the stream: the server stops
         except httpx.HTTPError as exc:
             raise model.transport_error(exc) from None
+        if not finish:
+            # The stream ended without saying why: the server stopped or cut this answer short
+            # (some servers do for another client's question). Never a silent half answer.
+            raise ModelError(f"The model server at {model.where} ended the answer without "
+                             "finishing it (it may have stopped, or been given another "
+                             "question). Ask again in a moment.")
         ended = time.perf_counter()
         produced = int(usage.get("completion_tokens") or pieces)
         prompt = int(usage.get("prompt_tokens") or fitted.prompt_tokens)

@@ -65,6 +65,65 @@ def test_stopping_closes_the_stream_and_the_server_stops_generating(
     assert time.perf_counter() - started < 5
 
 
+def test_two_workstations_at_once_each_get_a_whole_answer(server: RunningServer) -> None:
+    """The server answers one question at a time; the second waits its turn instead of
+    cutting the first short (llama-cpp-python's default, which gave an empty answer)."""
+    answers: dict[int, tuple[str, str | None]] = {}
+
+    def workstation(n: int) -> None:
+        model = ServerChatModel(ServerOptions(url=server.url, token=TOKEN, context_size=2048))
+        completion = model.chat([ChatMessage("user", f"Count to twenty, desk {n}.")],
+                                max_tokens=40, temperature=0.0)
+        text = "".join(completion)
+        answers[n] = (text, completion.stats.finish_reason if completion.stats else None)
+        model.close()
+
+    desks = [threading.Thread(target=workstation, args=(n,)) for n in range(2)]
+    for desk in desks:
+        desk.start()
+    for desk in desks:
+        desk.join(120)
+    assert sorted(answers) == [0, 1]
+    for text, finish in answers.values():
+        assert text.strip() and finish in ("stop", "length")
+
+
+def test_a_stream_that_ends_unfinished_is_an_error_not_a_short_answer() -> None:
+    """A seam: a server on loopback that sends two words and ends the stream without a
+    finish reason (a server that cut this answer short)."""
+    import http.server
+
+    class Cut(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the model list
+            body = b'{"data": [{"id": "m"}]}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in ("Records ", "are "):
+                self.wfile.write(b'data: {"choices": [{"delta": {"content": "%s"}}]}\n\n'
+                                 % word.encode())
+            self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut) as cut:
+        threading.Thread(target=cut.serve_forever, daemon=True).start()
+        model = ServerChatModel(ServerOptions(url=f"http://127.0.0.1:{cut.server_port}"))
+        with pytest.raises(ModelError, match="ended the answer without finishing it"):
+            list(model.chat([ChatMessage("user", "How long?")], max_tokens=8,
+                            temperature=0.0))
+        model.close()
+        cut.shutdown()
+
+
 def test_a_long_conversation_is_fitted_to_the_servers_context(model: ServerChatModel) -> None:
     turn = "The clinic's records retention policy says many things. " * 30
     history = [ChatMessage("system", "You are a helpful assistant.")]
