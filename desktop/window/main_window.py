@@ -579,6 +579,7 @@ class MainWindow(QMainWindow):
         self.app.reconfigure(new)
         if self._guard is not None:
             self._guard.allow(allowed_endpoints(new))  # the model server's, if it changed
+            self.status.refresh_privacy()
         self._record("settings_change", changes={k: str(v) for k, v in changes.items()})
         if RELOAD_KEYS & changes.keys():
             if self.pending is not None:

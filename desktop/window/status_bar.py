@@ -1,4 +1,5 @@
-"""The status bar: which model answers (size, backend), and that Enclave is offline."""
+"""The status bar: which model answers (size, backend), and that Enclave is offline (or reaches
+only the on-prem servers IT configured)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,22 @@ from models.provisioning import DEFAULT_MODEL_FILE
 from models.registry import scan
 
 
-def privacy_text(blocked: int | None) -> str:
+def privacy_text(blocked: int | None, allowed: tuple[str, ...] = ()) -> str:
+    """"Offline", or, when IT allowed on-prem servers (the model server), that only those are
+    reached: a compliance officer must not read "Offline" on a workstation that talks to one."""
     if blocked is None:
         return "Offline · network guard not active"
-    return f"Offline · {blocked} network attempt{'s' * (blocked != 1)} blocked"
+    where = "On-prem servers only" if allowed else "Offline"
+    return f"{where} · {blocked} network attempt{'s' * (blocked != 1)} blocked"
+
+
+def privacy_tip(allowed: tuple[str, ...]) -> str:
+    if not allowed:
+        return ("Enclave refuses every connection that would leave this computer. This counts "
+                "the attempts refused since it started.")
+    return ("Enclave refuses every connection that would leave this computer, except to the "
+            f"on-prem servers IT configured: {', '.join(allowed)}. This counts the attempts "
+            "refused since it started.")
 
 
 class _BlockedRelay(QObject):
@@ -46,8 +59,6 @@ class EnclaveStatusBar(QStatusBar):
         self.model_button.setText("Model: loading…")
         self.addWidget(self.model_button)
         self.privacy = QLabel()
-        self.privacy.setToolTip("Enclave refuses every connection that would leave this "
-                                "computer. This counts the attempts refused since it started.")
         self.addPermanentWidget(self.privacy)
         self._guard = guard
         self._relay = _BlockedRelay(self)
@@ -66,7 +77,9 @@ class EnclaveStatusBar(QStatusBar):
 
     def refresh_privacy(self) -> None:
         count = self._guard.blocked_count if self._guard is not None else None
-        self.privacy.setText(("● " if count == 0 else "⚠ ") + privacy_text(count))
+        allowed = tuple(sorted(self._guard.allowed_hosts)) if self._guard is not None else ()
+        self.privacy.setText(("● " if count == 0 else "⚠ ") + privacy_text(count, allowed))
+        self.privacy.setToolTip(privacy_tip(allowed))
 
     def show_loading(self, path: Path) -> None:
         self._current_model = path

@@ -59,3 +59,20 @@ def test_the_settings_dialog_switches_the_model_to_the_server(qtbot) -> None:
     dialog.server_url.setText(" https://gpu.clinic.internal:8080 ")
     assert dialog.changes() == {"chat_backend": "server",
                                 "chat_server_url": "https://gpu.clinic.internal:8080"}
+
+
+def test_with_a_server_allowed_the_status_bar_does_not_claim_offline(qtbot, tmp_path) -> None:
+    """A compliance officer reads the status bar: with the model on the practice's server it
+    says which servers are reached, never plain "Offline"."""
+    from desktop.egress.guard import EgressGuard
+    from desktop.window.status_bar import EnclaveStatusBar
+
+    guard = EgressGuard()
+    bar = EnclaveStatusBar(guard, tmp_path, tmp_path / "m.gguf")
+    qtbot.addWidget(bar)
+    assert bar.privacy.text() == "● Offline · 0 network attempts blocked"
+    guard.allow(["10.77.0.2:8080"])
+    bar.refresh_privacy()
+    assert bar.privacy.text() == "● On-prem servers only · 0 network attempts blocked"
+    assert "10.77.0.2:8080" in bar.privacy.toolTip()
+    bar.detach()
