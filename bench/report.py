@@ -85,6 +85,18 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                      f"{ask['time_to_first_token_s']} s ({a['ttft_overhead_ms']:+} ms); decode "
                      f"{api['decode_tokens_per_second']} vs {ask['decode_tokens_per_second']} "
                      f"tok/s (ratio {a['decode_ratio']})")
+    m = result.get("model_server", {})
+    if m and "error" not in m:
+        alone, served, many = m["in_process"], m["server"], m["concurrent"]
+        lines.append(f"Model server (llama.cpp's OpenAI-compatible server on 127.0.0.1) against "
+                     f"the model in this process, {m['max_tokens']} tokens:")
+        lines.append(f"  decode {served['tokens_per_second']} vs {alone['tokens_per_second']} "
+                     f"tok/s (ratio {m['server_to_in_process_decode']}); time to first token "
+                     f"{served['time_to_first_token']} s vs {alone['time_to_first_token']} s")
+        lines.append(f"  {many['clients']} clients at once: {many['answers']} whole answers, "
+                     f"wait p50 {many['wait_p50_seconds']} s, longest "
+                     f"{many['wait_max_seconds']} s, {many['total_tokens_per_second']} tok/s "
+                     "in all")
     u = result.get("startup", {})
     if "error" not in u:
         if u.get("available"):

@@ -62,6 +62,7 @@ def run_benchmarks(settings: Settings, profile: Profile,
     from bench.ingestion import benchmark_ingestion
     from bench.retrieval_quality import compare_passage_vectors, named_sets
     from bench.search import benchmark_search
+    from bench.server_chat import benchmark_model_server
     from bench.startup import measure_memory, measure_startup
     from desktop.app.wiring import bundled_embedder
 
@@ -86,6 +87,9 @@ def run_benchmarks(settings: Settings, profile: Profile,
             progress=progress),
         "api": lambda: benchmark_api(settings, rounds=profile.api_rounds,
                                      max_tokens=profile.api_tokens, progress=progress),
+        "model_server": lambda: benchmark_model_server(
+            settings.model_path, rounds=profile.server_rounds, max_tokens=profile.server_tokens,
+            clients=profile.server_clients, threads=settings.threads, progress=progress),
         "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
         "memory": lambda: measure_memory(settings.model_path),
     }

@@ -35,6 +35,11 @@ FIGURES = {
     "api.api": ["time_to_first_token_s", "decode_tokens_per_second", "total_seconds"],
     "api.enclave_ask": ["time_to_first_token_s", "decode_tokens_per_second", "total_seconds"],
     "memory": ["baseline_mib", "model_loaded_mib", "model_and_library_mib"],
+    "model_server": ["server_to_in_process_decode"],
+    "model_server.in_process": ["tokens_per_second", "time_to_first_token", "seconds"],
+    "model_server.server": ["tokens_per_second", "time_to_first_token", "seconds"],
+    "model_server.concurrent": ["answers", "wait_p50_seconds", "wait_max_seconds",
+                                "total_tokens_per_second"],
 }
 SEARCH_FIGURES = ["passages", "p50_ms", "p95_ms", "embedding_p50_ms", "index_p50_ms",
                   "index_p95_ms", "build_seconds"]
