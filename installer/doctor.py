@@ -237,10 +237,28 @@ def check_chat_server(connect: Callable[[], Any]) -> CheckResult:
         version = server.version()
         auth = ("the token was accepted" if server.options.token
                 else "it asks for no token")
-        return ok(name, f"{server.where} serves {server.name} ({version}; context "
-                        f"{server.context_size} tokens); {auth}")
+        message = (f"{server.where} serves {server.name} ({version}; context "
+                   f"{server.context_size} tokens); {auth}")
+        if server.base.startswith("http://") and not _is_loopback(server.host):
+            return warn(name, message + "; but over plain HTTP: questions, passages and "
+                                        "answers cross the network unencrypted",
+                        "Serve it over HTTPS (llama_server --ssl-certfile/--ssl-keyfile) and "
+                        "set chat_server_url to https://… and chat_server_ca_file to the "
+                        "practice's CA.")
+        return ok(name, message + (" over TLS" if server.base.startswith("https://") else ""))
     finally:
         server.close()
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_engine(run: Callable[[], Any]) -> CheckResult:

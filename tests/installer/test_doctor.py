@@ -232,3 +232,34 @@ def test_the_index_check_names_lost_vectors_and_the_repair() -> None:
 
     failed = check_index(unreadable, repaired=False)
     assert failed.status == "fail" and "could not be read" in failed.message
+
+
+def test_the_model_server_check_warns_when_questions_would_cross_the_network_unencrypted(
+        ) -> None:
+    """A seam: the connected server as the check sees it (host, URL, the model it serves)."""
+    from types import SimpleNamespace
+
+    from installer.doctor import check_chat_server
+    from models.errors import ModelError
+
+    def server(url: str, host: str) -> SimpleNamespace:
+        return SimpleNamespace(base=f"{url}/v1", host=host, where=f"{host}:8080",
+                               name="model.gguf", context_size=8192,
+                               options=SimpleNamespace(token="t"), version=lambda: "b4000",
+                               close=lambda: None)
+
+    plain = check_chat_server(lambda: server("http://10.0.0.5:8080", "10.0.0.5"))
+    assert plain.status == "warn" and "unencrypted" in plain.message
+    assert "https" in plain.fix
+    secure = check_chat_server(lambda: server("https://gpu.clinic.internal:8080",
+                                              "gpu.clinic.internal"))
+    assert secure.status == "ok" and secure.message.endswith("over TLS")
+    assert "the token was accepted" in secure.message
+    local = check_chat_server(lambda: server("http://127.0.0.1:8080", "127.0.0.1"))
+    assert local.status == "ok"  # loopback never leaves this computer
+
+    def down() -> SimpleNamespace:
+        raise ModelError("The model server at 10.0.0.5:8080 cannot be reached (refused).")
+
+    failed = check_chat_server(down)
+    assert failed.status == "fail" and "cannot be reached" in failed.message
