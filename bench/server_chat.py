@@ -10,7 +10,8 @@ configured GGUF, and asks the same questions:
   sharing one server would: each answer's wait (from the question to the last word) and the
   server's total throughput.
 
-Greedy sampling, a differently tagged question each round (no prompt-cache help). On one
+Greedy sampling, a story asked for (so both sides write to the token limit), a differently
+tagged question each round (no prompt-cache help). On one
 machine the server and this process share the cores, so the figures say what the HTTP path costs
 and how a server shares itself between desks; a GPU server's speed is measured on that server.
 """
@@ -35,7 +36,7 @@ from typing import Any
 from bench.stats import median, rounded
 from models.chat_model import ChatMessage, ChatModel
 
-QUESTION = "In three sentences, explain why patient records must be kept confidential. ({tag})"
+QUESTION = "Write a long, detailed story about a nurse on a night shift. ({tag})"
 ALIAS = "bench-model"
 
 
