@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.chat_model import Cancel, ChatMessage, GenerationStats
+from models.chat_model import Cancel, ChatMessage, GenerationStats, StreamedAnswer
 from models.context_fit import fit_messages
 from models.errors import ModelError
 from models.gguf_metadata import GGUFFormatError, read_metadata
@@ -165,17 +165,8 @@ class LlamaChatModel:
         return token == self._llama.token_eos()
 
 
-class LlamaCompletion:
+class LlamaCompletion(StreamedAnswer["LlamaChatModel"]):
     """One streamed answer. Iterate it once; ``stats`` is filled when the stream ends."""
-
-    def __init__(self, model: LlamaChatModel, messages: Sequence[ChatMessage], max_tokens: int,
-                 temperature: float, cancel: Cancel | None) -> None:
-        self._model = model
-        self._messages = list(messages)
-        self._max_tokens = max_tokens
-        self._temperature = temperature
-        self._cancel = cancel
-        self.stats: GenerationStats | None = None
 
     def __iter__(self) -> Iterator[str]:
         model, llama = self._model, self._model._llama
@@ -225,21 +216,10 @@ class LlamaCompletion:
             text, _ = _split_at_stop(tail, stops)
             if text:
                 yield text
-        ended = time.perf_counter()
-        ttft = (first_at or ended) - started
-        decode_time = ended - (first_at or ended)
-        self.stats = GenerationStats(
-            prompt_tokens=len(tokens),
-            completion_tokens=produced,
-            seconds=round(ended - started, 4),
-            time_to_first_token=round(ttft, 4),
-            tokens_per_second=round((produced - 1) / decode_time, 2)
-            if produced > 1 and decode_time > 0 else 0.0,
-            prompt_tokens_per_second=round(len(tokens) / ttft, 2) if ttft > 0 else 0.0,
-            cancelled=finish == "cancelled",
-            trimmed_messages=fitted.dropped,
-            finish_reason=finish,  # type: ignore[arg-type]
-        )
+        self.stats = GenerationStats.of_stream(
+            started=started, first_at=first_at, ended=time.perf_counter(),
+            prompt_tokens=len(tokens), completion_tokens=produced, finish_reason=finish,
+            trimmed_messages=fitted.dropped)
 
 
 def _split_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:

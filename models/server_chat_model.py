@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from models.chat_model import Cancel, ChatMessage, GenerationStats
+from models.chat_model import Cancel, ChatMessage, GenerationStats, StreamedAnswer
 from models.context_fit import fit_messages
 from models.errors import ModelError
 
@@ -225,17 +225,8 @@ class ServerChatModel:
                           f"{': ' + detail if detail else ''}.")
 
 
-class ServerCompletion:
+class ServerCompletion(StreamedAnswer["ServerChatModel"]):
     """One streamed answer. Iterate it once; ``stats`` is filled when the stream ends."""
-
-    def __init__(self, model: ServerChatModel, messages: Sequence[ChatMessage], max_tokens: int,
-                 temperature: float, cancel: Cancel | None) -> None:
-        self._model = model
-        self._messages = list(messages)
-        self._max_tokens = max_tokens
-        self._temperature = temperature
-        self._cancel = cancel
-        self.stats: GenerationStats | None = None
 
     def __iter__(self) -> Iterator[str]:
         import httpx
@@ -285,23 +276,11 @@ class ServerCompletion:
             raise ModelError(f"The model server at {model.where} ended the answer without "
                              "finishing it (it may have stopped, or been given another "
                              "question). Ask again in a moment.")
-        ended = time.perf_counter()
-        produced = int(usage.get("completion_tokens") or pieces)
-        prompt = int(usage.get("prompt_tokens") or fitted.prompt_tokens)
-        ttft = (first_at or ended) - started
-        decode_time = ended - (first_at or ended)
-        self.stats = GenerationStats(
-            prompt_tokens=prompt,
-            completion_tokens=produced,
-            seconds=round(ended - started, 4),
-            time_to_first_token=round(ttft, 4),
-            tokens_per_second=round((produced - 1) / decode_time, 2)
-            if produced > 1 and decode_time > 0 else 0.0,
-            prompt_tokens_per_second=round(prompt / ttft, 2) if ttft > 0 else 0.0,
-            cancelled=finish == "cancelled",
-            trimmed_messages=fitted.dropped,
-            finish_reason=finish,  # type: ignore[arg-type]
-        )
+        self.stats = GenerationStats.of_stream(
+            started=started, first_at=first_at, ended=time.perf_counter(),
+            prompt_tokens=int(usage.get("prompt_tokens") or fitted.prompt_tokens),
+            completion_tokens=int(usage.get("completion_tokens") or pieces),
+            finish_reason=finish, trimmed_messages=fitted.dropped)
 
 
 def _events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

@@ -62,6 +62,18 @@ def embedder() -> object:
     return MiniLMEmbedder().load()
 
 
+@pytest.fixture(scope="session")
+def practice_server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[object]:
+    """The practice's model server: the real llama.cpp OpenAI-compatible server on the default
+    GGUF, on 127.0.0.1, asking for ``tests.model_server.PRACTICE_TOKEN``; one for the session."""
+    from tests.model_server import PRACTICE_TOKEN, model_server
+
+    with model_server(default_model_path, tmp_path_factory.mktemp("practice-server"),
+                      token=PRACTICE_TOKEN) as running:
+        yield running
+
+
 @pytest.fixture
 def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
     """Environment for running the real `enclave` command in a subprocess."""
@@ -73,7 +85,8 @@ def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
 
 # A test that loads the real chat model or the embedder is slow, however it says so: the mark
 # follows the fixtures it uses (directly or through others), so the quick lane stays quick.
-SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env"})
+SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env",
+                           "practice_server"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

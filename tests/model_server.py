@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ALIAS = "smollm2"
+PRACTICE_TOKEN = "s3cret-practice-token"  # what the tests' practice server asks for
 
 
 @dataclass

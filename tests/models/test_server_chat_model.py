@@ -14,18 +14,22 @@ import pytest
 from models.chat_model import ChatMessage
 from models.errors import ModelError
 from models.server_chat_model import ServerChatModel, ServerOptions
-from tests.model_server import ALIAS, RunningServer, free_port, model_server, self_signed
+from tests.model_server import (
+    ALIAS,
+    PRACTICE_TOKEN,
+    RunningServer,
+    free_port,
+    model_server,
+    self_signed,
+)
 
-TOKEN = "s3cret-practice-token"
+TOKEN = PRACTICE_TOKEN
 LONG = [ChatMessage("user", "Write a very long story about a dog who travels the world.")]
 
 
-@pytest.fixture(scope="module")
-def server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[RunningServer]:
-    with model_server(default_model_path, tmp_path_factory.mktemp("server"),
-                      token=TOKEN) as running:
-        yield running
+@pytest.fixture
+def server(practice_server: RunningServer) -> RunningServer:
+    return practice_server
 
 
 @pytest.fixture

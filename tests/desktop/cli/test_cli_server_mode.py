@@ -8,22 +8,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.model_server import RunningServer, model_server
+from tests.model_server import PRACTICE_TOKEN, RunningServer
 
-TOKEN = "workstation-token-0042"
+TOKEN = PRACTICE_TOKEN
 
 
-@pytest.fixture(scope="module")
-def server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[RunningServer]:
-    with model_server(default_model_path, tmp_path_factory.mktemp("server"),
-                      token=TOKEN) as running:
-        yield running
+@pytest.fixture
+def server(practice_server: RunningServer) -> RunningServer:
+    return practice_server
 
 
 def configure(home: Path, url: str, token: str) -> None:

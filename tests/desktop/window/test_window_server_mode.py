@@ -3,7 +3,6 @@ server on the default GGUF, on 127.0.0.1; no local model file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,22 @@ from desktop.app.settings import load_settings
 from desktop.window.settings_dialog import SettingsDialog
 from desktop.window.transcript import AnswerCard
 from tests.desktop.window.window_helpers import ask, open_window
-from tests.model_server import RunningServer, free_port, model_server
+from tests.model_server import PRACTICE_TOKEN, RunningServer, free_port
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
-@pytest.fixture(scope="module")
-def server(default_model_path: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[RunningServer]:
-    with model_server(default_model_path, tmp_path_factory.mktemp("server")) as running:
-        yield running
+@pytest.fixture
+def server(practice_server: RunningServer) -> RunningServer:
+    return practice_server
 
 
 def test_the_window_answers_from_the_server_and_says_where_the_model_runs(
         qtbot, server: RunningServer, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(PRACTICE_TOKEN, encoding="utf-8")
     window = open_window(qtbot, model_only=True, chat_backend="server",
                          chat_server_url=server.url, context_size=2048,
+                         chat_server_token_file=str(tmp_path / "token"),
                          model_path=str(tmp_path / "absent.gguf"))
     assert window.model_ready, window.model_problem
     assert f"server 127.0.0.1:{server.port}" in window.status.model_button.text()
