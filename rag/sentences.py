@@ -20,9 +20,7 @@ _ABBREVIATIONS = frozenset((
     "arts", "sec", "secs", "para", "paras", "fig", "figs", "approx", "incl", "ltd", "co", "inc",
     "corp", "jr", "sr", "vol", "pp", "ch", "cl", "u.s", "u.k",
 ))
-_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9]|\([a-z]{1,3}\)\s)")
-# A list item's marker on its own ("2.", "(b)", "iv)", "3.1"): never a sentence.
-_BARE_MARKER = re.compile(r"^\s*(?:\(?[0-9a-z]{1,3}[.)]|[0-9]+(?:\.[0-9]+)+\.?)\s*$")
+_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _LINE_ITEM = re.compile(r"^\s*(?:[-*•·]|\(?[0-9a-z]{1,3}[.)]|[0-9]+(?:\.[0-9]+)+)\s+")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[-–,]\s*\d+)*\]")
@@ -43,8 +41,8 @@ def split_sentences(text: str) -> list[Span]:
         start = 0
         for match in _END.finditer(block):
             cut = match.start()
-            if _ends_in_abbreviation(block[start:cut]) or _BARE_MARKER.match(block[start:cut]):
-                continue  # "e.g. This", or "2. You may": the marker starts its sentence
+            if _ends_in_abbreviation(block[start:cut]):
+                continue
             spans.append(Span(block[start:cut], block_start + start, block_start + cut))
             start = match.end()
         spans.append(Span(block[start:], block_start + start, block_start + len(block)))

@@ -33,17 +33,3 @@ def test_offsets_point_back_into_the_text() -> None:
 def test_citation_marks_and_content_words() -> None:
     assert without_citation_marks("Three months [1][2].") == "Three months."
     assert content_words("The tenants gave notices") == ["tenant", "gave", "notic"]
-
-
-def test_a_numbered_or_lettered_item_starts_its_sentence_and_is_never_one_alone() -> None:
-    """Licence clauses run on one line: "... the Work. 2. You may not ...". The marker "2."
-    was cut off as a sentence and glued to the end of the one before, so a quote ended in "2."
-    and the next clause lost its number."""
-    passage = ("1. The Licensor grants you a licence to use the Work. 2. You may not sublicense "
-               "it. (a) Redistribution must keep this notice. (b) No warranty is given.")
-    assert texts(passage) == ["1. The Licensor grants you a licence to use the Work.",
-                              "2. You may not sublicense it.",
-                              "(a) Redistribution must keep this notice.",
-                              "(b) No warranty is given."]
-    assert texts("Terms.\n3.1 The tenant pays rent monthly.") == [
-        "Terms.", "3.1 The tenant pays rent monthly."]
