@@ -52,6 +52,10 @@ from rag.services import CollectionInfo, DocumentInfo, FailedFile, IndexCheck, I
 from rag.vector_store import ChromaVectorStores, PassageLookup, entry_ids
 
 DATABASE_FILE = "library.sqlite3"
+# How long a write waits for another Enclave process's write to the database (a batch of
+# documents is written in one transaction, Chroma's upsert included: seconds on a quiet machine,
+# more under load; CI saw "database is locked" at the 10 s this used to be).
+BUSY_SECONDS = 120
 CHROMA_FOLDER = "chroma"
 # Passages gathered across files before one embedding pass: keeps the embedder's batches full
 # when a folder holds many small files.
@@ -128,14 +132,17 @@ class Library:
             ("-pooled" if pooling(embedder) else "")
         self._lock = threading.RLock()
         index_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA busy_timeout = 10000")  # another enclave process may write
-        self._catalog = Catalog(self._db)
-        self._keywords = KeywordIndex(self._db)
-        self._vectors_client: ChromaVectorStores | None = None
         # Between processes: writers take turns; the generation our Chroma was opened at.
         self._between = LibraryLock(index_dir)
+        # Another enclave process may be writing, or creating this very database (two started
+        # at once on a fresh machine): the first open and its schema are made in turn.
+        self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False,
+                                   timeout=BUSY_SECONDS)
+        with self._between.exclusive():
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._catalog = Catalog(self._db)
+        self._keywords = KeywordIndex(self._db)
+        self._vectors_client: ChromaVectorStores | None = None
         # This run, as the documents it indexes are marked until they are reported.
         self._run = RunMarker(index_dir)
         self._vectors_generation = -1
@@ -360,8 +367,8 @@ class Library:
         with self._lock:
             if self._keyword_thread is None or self._keyword_index is None:
                 self._keyword_reader = sqlite3.connect(self._index_dir / DATABASE_FILE,
-                                                       check_same_thread=False)
-                self._keyword_reader.execute("PRAGMA busy_timeout = 10000")
+                                                       check_same_thread=False,
+                                                       timeout=BUSY_SECONDS)
                 self._keyword_index = KeywordIndex(self._keyword_reader, read_only=True)
                 self._keyword_thread = ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix="enclave-keyword-search")

@@ -140,3 +140,32 @@ def test_writes_from_two_threads_of_two_libraries_take_turns(library: Library, t
         assert all(c.lost == 0 for c in other.verify_index())
     finally:
         other.close()
+
+
+WRITE_HOLD = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("writing", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("COMMIT")
+"""
+
+
+def test_a_catalogue_write_waits_out_another_processes_long_write(tmp_path: Path) -> None:
+    """Another Enclave process's batch is one database transaction, Chroma's upsert included;
+    under load it outlasted the 10 s a write used to wait, and the other ingest stopped with
+    "database is locked" (seen in CI's two-ingests-at-once test)."""
+    from tests.doubles import HashEmbedder
+
+    library = Library(tmp_path / "index", HashEmbedder())
+    library.create_collection("Ward")
+    writer = subprocess.Popen([sys.executable, "-c", WRITE_HOLD,
+                               str(tmp_path / "index" / "library.sqlite3"), "12"],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    started = time.monotonic()
+    library.dismiss_failed("Ward", [tmp_path / "gone.pdf"])  # a write, no exception
+    assert time.monotonic() - started > 5  # it did wait for the other write
+    writer.wait(30)
+    library.close()
