@@ -43,7 +43,7 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
 
     found = Catalog(catalog_db).find_collection(COLLECTION)
     assert found is not None
-    store = ChromaVectorStores(index_dir / CHROMA_FOLDER).store(found.id)
+    store = ChromaVectorStores.embedded(index_dir / CHROMA_FOLDER).store(found.id)
     keywords = KeywordIndex(catalog_db)
     rng = np.random.default_rng(seed)
     for first in range(start, stop, _INSERT_STEP):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rag.postgres import PgConnection
+
 MAX_COLLECTION_NAME = 120
 
 _SCHEMA = """
@@ -33,8 +35,8 @@ CREATE TABLE IF NOT EXISTS documents (
     collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
     path TEXT NOT NULL,
     sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
+    size BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
     title TEXT NOT NULL,
     pages INTEGER NOT NULL,
     passages INTEGER NOT NULL,
@@ -76,7 +78,7 @@ CREATE TABLE IF NOT EXISTS failed_files (
 );
 CREATE TABLE IF NOT EXISTS library_state (
     key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
+    value BIGINT NOT NULL
 );
 """
 
@@ -142,11 +144,16 @@ def now_iso() -> str:
 
 
 class Catalog:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection | PgConnection) -> None:
+        """On the library's own SQLite file, or on a practice's PostgreSQL (rag/postgres.py):
+        the SQL below is what both engines share."""
         self._db = connection
-        self._db.execute("PRAGMA foreign_keys = ON")
+        self._postgres = isinstance(connection, PgConnection)
+        if not self._postgres:
+            self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
-        self._add_index_version_column()
+        if not self._postgres:
+            self._add_index_version_column()
         self._db.commit()
 
     def _add_index_version_column(self) -> None:
@@ -166,14 +173,14 @@ class Catalog:
 
     def bump_generation(self) -> int:
         self._db.execute("INSERT INTO library_state (key, value) VALUES ('generation', 1) "
-                         "ON CONFLICT (key) DO UPDATE SET value = value + 1")
+                         "ON CONFLICT (key) DO UPDATE SET value = library_state.value + 1")
         self._db.commit()
         return self.generation()
 
     # -- collections ---------------------------------------------------------------------------
 
     def collections(self) -> list[Collection]:
-        rows = self._db.execute("SELECT id, name FROM collections ORDER BY name COLLATE NOCASE")
+        rows = self._db.execute("SELECT id, name FROM collections ORDER BY lower(name), name")
         return [Collection(*row) for row in rows]
 
     def find_collection(self, name: str) -> Collection | None:
@@ -230,9 +237,10 @@ class Catalog:
 
     def stamp(self, collection: Collection) -> tuple[object, ...]:
         """Changes whenever the collection's complete documents do (for caches of them)."""
+        concat = "string_agg" if self._postgres else "group_concat"
         row = self._db.execute(
             "SELECT count(*), max(ingested_at), sum(length(path)), sum(passages), "
-            "group_concat(substr(sha256, 1, 8), '') FROM documents "
+            f"{concat}(substr(sha256, 1, 8), '') FROM documents "
             "WHERE collection_id = ? AND state = 'complete'", (collection.id,)).fetchone()
         return tuple(row)
 
@@ -253,7 +261,11 @@ class Catalog:
 
     def mark_pending(self, row: DocumentRow) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+            "ON CONFLICT (collection_id, path) DO UPDATE SET sha256 = excluded.sha256, "
+            "size = excluded.size, mtime_ns = excluded.mtime_ns, title = excluded.title, "
+            "pages = excluded.pages, passages = excluded.passages, state = excluded.state, "
+            "ingested_at = excluded.ingested_at, index_version = excluded.index_version",
             (row.collection_id, row.path, row.sha256, row.size, row.mtime_ns, row.title,
              row.pages, row.passages, row.ingested_at, row.index_version))
         self._db.commit()
@@ -263,7 +275,8 @@ class Catalog:
         written by ``run``, in the same transaction."""
         self._db.execute("UPDATE documents SET state = 'complete' WHERE collection_id = ? "
                          "AND path = ?", (collection_id, path))
-        self._db.execute("INSERT OR REPLACE INTO unreported VALUES (?, ?, ?)",
+        self._db.execute("INSERT INTO unreported VALUES (?, ?, ?) ON CONFLICT "
+                         "(collection_id, path) DO UPDATE SET run = excluded.run",
                          (collection_id, path, run))
         self._db.commit()
 
@@ -332,7 +345,9 @@ class Catalog:
 
     def record_failed(self, collection_id: str, path: str, reason: str) -> None:
         """The file could not be indexed; a later failure replaces the reason and the time."""
-        self._db.execute("INSERT OR REPLACE INTO failed_files VALUES (?, ?, ?, ?)",
+        self._db.execute("INSERT INTO failed_files VALUES (?, ?, ?, ?) ON CONFLICT "
+                         "(collection_id, path) DO UPDATE SET reason = excluded.reason, "
+                         "failed_at = excluded.failed_at",
                          (collection_id, path, reason, now_iso()))
         self._db.commit()
 

@@ -173,7 +173,7 @@ class KeywordIndex:
             f"bm25({table}, 0, 0, 0, {w['title']}, {w['section']}, 0, 0, {w['text']}) AS rank "
             f"FROM {table} WHERE {table} MATCH ?{only} ORDER BY rank LIMIT ?",
             (*params, k)).fetchall()
-        return [KeywordHit(_passage(row), -float(row[-1])) for row in rows]
+        return [KeywordHit(passage_of_row(row), -float(row[-1])) for row in rows]
 
     def _without_ubiquitous_terms(self, collection_id: str, expression: str) -> str:
         """Drop single words found in more than half the passages.
@@ -257,10 +257,11 @@ class KeywordIndex:
             f"SELECT {', '.join(_COLUMNS)} FROM {table} WHERE rowid IN "
             f"(SELECT rowid FROM {table}_rows WHERE passage_id IN ({marks}))",
             list(passage_ids)).fetchall()
-        return {str(row[0]): _passage(row) for row in rows}
+        return {str(row[0]): passage_of_row(row) for row in rows}
 
 
-def _passage(row: Sequence[object]) -> Passage:
+def passage_of_row(row: Sequence[object]) -> Passage:
+    """A passage from a row of its columns, in the order of ``_COLUMNS``."""
     _, sha, source, title, section, page, ordinal, text = row[:8]
     return Passage(doc_sha256=str(sha), source=str(source), title=str(title),
                    section=str(section), page=None if page is None else int(str(page)),

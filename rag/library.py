@@ -30,13 +30,18 @@ from rag.discovery import discover
 from rag.document_names import DocumentName, DocumentNames
 from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
-from rag.keyword_index import KeywordIndex
-from rag.library_lock import LibraryLock
+from rag.index_storage import (
+    CHROMA_FOLDER,
+    DATABASE_FILE,
+    Database,
+    EmbeddedStorage,
+    IndexStorage,
+)
 from rag.loaders.isolated import DocumentReader, InProcessReader, ReadingStopped
 from rag.loaders.reading import sha256_of_file
 from rag.ocr import INSTALL_HINT, OcrError, PageReader
 from rag.passage_embedding import PassageEmbedding, pooling
-from rag.retrieval_types import Embedder, Hit, VectorStore
+from rag.retrieval_types import Embedder, Hit, KeywordStore, VectorStore
 from rag.retrieve import (
     Mode,
     QueryPlan,
@@ -46,17 +51,10 @@ from rag.retrieve import (
     plan_query,
     vector_candidates,
 )
-from rag.run_marker import RunMarker
 from rag.scoring import DEFAULT_SCORING
 from rag.services import CollectionInfo, DocumentInfo, FailedFile, IndexCheck, IngestEvent
 from rag.vector_store import ChromaVectorStores, PassageLookup, entry_ids
 
-DATABASE_FILE = "library.sqlite3"
-# How long a write waits for another Enclave process's write to the database (a batch of
-# documents is written in one transaction, Chroma's upsert included: seconds on a quiet machine,
-# more under load; CI saw "database is locked" at the 10 s this used to be).
-BUSY_SECONDS = 120
-CHROMA_FOLDER = "chroma"
 # Passages gathered across files before one embedding pass: keeps the embedder's batches full
 # when a folder holds many small files.
 FLUSH_PASSAGES = 128
@@ -83,7 +81,7 @@ INDEX_VERSION = 4
 # vector pooled from its windows).
 VECTOR_SPACES = {"minilm": 0, "minilm-int8": 1, "minilm-pooled": 2, "minilm-int8-pooled": 3}
 
-__all__ = ["CollectionError", "Library"]
+__all__ = ["CHROMA_FOLDER", "DATABASE_FILE", "CollectionError", "Library"]
 
 
 log = logging.getLogger(__name__)
@@ -114,8 +112,13 @@ class Library:
 
     def __init__(self, index_dir: Path, embedder: Embedder, ocr: PageReader | None = None,
                  no_ocr_reason: str = INSTALL_HINT, reader: DocumentReader | None = None,
-                 long_document_passages: int = LONG_DOCUMENT_PASSAGES) -> None:
+                 long_document_passages: int = LONG_DOCUMENT_PASSAGES,
+                 storage: IndexStorage | None = None) -> None:
+        """The index under ``index_dir`` (the default), or where ``storage`` keeps it: a
+        practice's shared servers (rag/index_storage.py)."""
         self._index_dir = index_dir
+        self._storage: IndexStorage = storage if storage is not None else EmbeddedStorage(
+            index_dir)
         self._embedder = embedder
         # Files are read by ``reader``: the application's reads each in a child process held to
         # a time and a memory limit (rag/loaders/isolated.py); by default, in this process.
@@ -133,26 +136,26 @@ class Library:
         self._lock = threading.RLock()
         index_dir.mkdir(parents=True, exist_ok=True)
         # Between processes: writers take turns; the generation our Chroma was opened at.
-        self._between = LibraryLock(index_dir)
+        self._between = self._storage.turn_lock()
         # Another enclave process may be writing, or creating this very database (two started
         # at once on a fresh machine): the first open and its schema are made in turn.
-        self._db = sqlite3.connect(index_dir / DATABASE_FILE, check_same_thread=False,
-                                   timeout=BUSY_SECONDS)
+        self._db = self._storage.connect()
         with self._between.exclusive():
-            self._db.execute("PRAGMA journal_mode = WAL")
+            if isinstance(self._db, sqlite3.Connection):
+                self._db.execute("PRAGMA journal_mode = WAL")
             self._catalog = Catalog(self._db)
-        self._keywords = KeywordIndex(self._db)
+            self._keywords: KeywordStore = self._storage.keyword_index(self._db)
         self._vectors_client: ChromaVectorStores | None = None
         # This run, as the documents it indexes are marked until they are reported.
-        self._run = RunMarker(index_dir)
+        self._run = self._storage.runs()
         self._vectors_generation = -1
         # Per collection id: the catalogue stamp and the document names built from it.
         self._names: dict[str, tuple[tuple[object, ...], DocumentNames]] = {}
         # A search's keyword side runs here, on its own connection, while the question is
         # embedded and the vector side runs: the two take about as long as each other.
         self._keyword_thread: ThreadPoolExecutor | None = None
-        self._keyword_reader: sqlite3.Connection | None = None
-        self._keyword_index: KeywordIndex | None = None  # on that connection
+        self._keyword_reader: Database | None = None
+        self._keyword_index: KeywordStore | None = None  # on that connection
 
     @property
     def _version(self) -> int:
@@ -186,14 +189,15 @@ class Library:
         process changed the vectors since; leftovers of a crash go then. Call it holding the
         library lock (shared or exclusive) for as long as the result is used."""
         with self._lock:
-            if (self._vectors_client is None
-                    or self._catalog.generation() != self._vectors_generation):
+            if self._vectors_client is None or (
+                    self._storage.reopen_vectors_after_writes
+                    and self._catalog.generation() != self._vectors_generation):
                 with self._between.exclusive():  # opening may write Chroma's files
                     if self._vectors_client is not None:
                         self._vectors_client.close()
                         self._vectors_client = None
                     generation = self._catalog.generation()
-                    self._vectors_client = ChromaVectorStores(self._index_dir / CHROMA_FOLDER)
+                    self._vectors_client = self._storage.open_vectors()
                     self._vectors_generation = generation
                     self._finish_interrupted()
             return self._vectors_client
@@ -366,10 +370,9 @@ class Library:
         the write-ahead log lets it read while this process or another writes."""
         with self._lock:
             if self._keyword_thread is None or self._keyword_index is None:
-                self._keyword_reader = sqlite3.connect(self._index_dir / DATABASE_FILE,
-                                                       check_same_thread=False,
-                                                       timeout=BUSY_SECONDS)
-                self._keyword_index = KeywordIndex(self._keyword_reader, read_only=True)
+                self._keyword_reader = self._storage.connect()
+                self._keyword_index = self._storage.keyword_index(self._keyword_reader,
+                                                                  read_only=True)
                 self._keyword_thread = ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix="enclave-keyword-search")
             return self._keyword_thread.submit(keyword_candidates, plan, self._keyword_index,

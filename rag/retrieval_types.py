@@ -1,4 +1,4 @@
-"""The seams of retrieval: embedder, vector store, and what a search returns."""
+"""The seams of retrieval: embedder, vector store, keyword store, and what a search returns."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from rag.documents import Passage
 
 if TYPE_CHECKING:
+    from rag.keyword_index import KeywordHit
     from rag.token_pooling import TokenSums
 
 
@@ -97,3 +98,33 @@ class VectorStore(Protocol):
     def delete_source(self, source: str) -> None:
         """Every passage of the file at ``source`` (the path as ingested)."""
         ...
+
+
+class KeywordStore(Protocol):
+    """The keyword side of every collection: its passages' texts, searched by their words
+    (rag/keyword_index.py in the library's SQLite file, rag/pg_keyword_index.py on a practice's
+    PostgreSQL). Scores are on BM25's scale, higher is better."""
+
+    def ensure(self, collection_id: str) -> None: ...
+
+    def drop(self, collection_id: str) -> None: ...
+
+    def add(self, collection_id: str, passages: Sequence[Passage]) -> None: ...
+
+    def delete_document(self, collection_id: str, doc_sha256: str) -> None: ...
+
+    def delete_source(self, collection_id: str, source: str) -> None: ...
+
+    def search(self, collection_id: str, query: str, k: int,
+               documents: Set[str] | None = None) -> list[KeywordHit]: ...
+
+    def scores(self, collection_id: str, query: str,
+               passage_ids: Sequence[str]) -> dict[str, float]: ...
+
+    def rare_terms(self, collection_id: str, query: str, most: int) -> list[str]: ...
+
+    def passage_count(self, collection_id: str) -> int: ...
+
+    def passage_ids(self, collection_id: str) -> list[str]: ...
+
+    def passages(self, collection_id: str, passage_ids: Sequence[str]) -> dict[str, Passage]: ...

@@ -20,9 +20,9 @@ from typing import Literal, TypeVar
 
 from rag.answer_types import holds_answer, wanted_answers
 from rag.document_names import DocumentNames
-from rag.keyword_index import KeywordIndex, is_stopword, query_terms
+from rag.keyword_index import is_stopword, query_terms
 from rag.passage_vectors import blended_similarity
-from rag.retrieval_types import Hit, VectorHit, VectorStore
+from rag.retrieval_types import Hit, KeywordStore, VectorHit, VectorStore
 from rag.scoring import DEFAULT_SCORING, Features, Scoring, score, shortness
 
 Mode = Literal["hybrid", "vector", "keyword"]
@@ -151,7 +151,7 @@ def plan_query(query: str, top_k: int, mode: Mode = "hybrid",
     return QueryPlan(query, top_k, mode, max(CANDIDATES, top_k), named, keyword_text)
 
 
-def keyword_candidates(plan: QueryPlan, keywords: KeywordIndex, collection_id: str) -> list[Hit]:
+def keyword_candidates(plan: QueryPlan, keywords: KeywordStore, collection_id: str) -> list[Hit]:
     """The keyword side: BM25's best passages, and the named documents' own best ones."""
     if plan.mode == "vector":
         return []

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rag.documents import Passage
+from rag.index_servers import VectorServer
 from rag.passage_vectors import blended_similarity, windows
 from rag.retrieval_types import VectorHit
 
@@ -47,22 +48,34 @@ def _owner(entry_id: str) -> str:
 
 
 class ChromaVectorStores:
-    """The client, and a VectorStore per collection id."""
+    """The client, and a VectorStore per collection id: embedded Chroma in a folder
+    (``embedded``), or a practice's Chroma server (``on_server``)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @classmethod
+    def embedded(cls, folder: Path) -> ChromaVectorStores:
         import chromadb
         import chromadb.config
 
         folder.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
+        return cls(chromadb.PersistentClient(
             path=str(folder),
-            settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False))
+            settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False)))
+
+    @classmethod
+    def on_server(cls, server: VectorServer) -> ChromaVectorStores:
+        """chromadb's HTTP client on the server, with its token (Chroma's own token auth) and
+        the practice's CA when it uses TLS; a server that is down, refuses the token or fails
+        TLS is one sentence (IndexServerError)."""
+        return cls(server.connect())
 
     def store(self, collection_id: str,
               lookup: PassageLookup | None = None) -> ChromaVectorStore:
         collection = self._client.get_or_create_collection(
             collection_id, embedding_function=None,
-            configuration={"hnsw": _HNSW},  # type: ignore[arg-type]
+            configuration={"hnsw": _HNSW},
         )
         return ChromaVectorStore(collection, lookup)
 
@@ -77,7 +90,7 @@ class ChromaVectorStores:
         if spare in names:
             self._client.delete_collection(spare)
         fresh = self._client.create_collection(spare, embedding_function=None,
-                                               configuration={"hnsw": _HNSW})  # type: ignore[arg-type]
+                                               configuration={"hnsw": _HNSW})
         if collection_id in names:
             old = self._client.get_collection(collection_id, embedding_function=None)
             for n in range(0, len(keep), _WRITE_BATCH):
@@ -92,7 +105,7 @@ class ChromaVectorStores:
 
     def close(self) -> None:
         """Stop the embedded Chroma (its in-memory copy of the vectors goes with it)."""
-        self._client.close()  # type: ignore[attr-defined]  # PersistentClient has it
+        self._client.close()
 
     def drop(self, collection_id: str) -> None:
         names = {c.name for c in self._client.list_collections()}

@@ -52,6 +52,12 @@ class Settings:
     chat_server_token_file: str | None = default("chat_server_token_file")
     chat_server_ca_file: str | None = default("chat_server_ca_file")
     chat_server_timeout: int = default("chat_server_timeout")  # seconds
+    index_backend: str = default("index_backend")  # embedded | server (shared servers)
+    index_vector_server_url: str = default("index_vector_server_url")
+    index_vector_token_file: str | None = default("index_vector_token_file")
+    index_database_url: str = default("index_database_url")
+    index_database_password_file: str | None = default("index_database_password_file")
+    index_server_ca_file: str | None = default("index_server_ca_file")
     reading_time_limit: int = default("reading_time_limit")  # seconds per file (ingest)
     reading_memory_limit: int = default("reading_memory_limit")  # MB per file (ingest)
 
@@ -141,6 +147,10 @@ def _validate(s: Settings) -> None:
     if s.chat_backend == "server" and not s.chat_server_url:
         raise SettingsError("'chat_backend' is server but 'chat_server_url' is not set: set it "
                             "to the model server's address, or set chat_backend to local.")
+    if s.index_backend == "server" and not (s.index_vector_server_url and s.index_database_url):
+        raise SettingsError("'index_backend' is server but 'index_vector_server_url' or "
+                            "'index_database_url' is not set: set both to the practice's index "
+                            "servers, or set index_backend to embedded.")
 
 
 def save_settings(settings: Settings, **changes: Any) -> Settings:

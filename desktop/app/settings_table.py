@@ -138,6 +138,30 @@ SETTINGS: tuple[Setting, ...] = (
             label="Server time limit",
             help="How long to wait for the model server's next word, in seconds, before saying "
                  "it is not answering."),
+    Setting("index_backend", str, "embedded", choices=("embedded", "server"), reload=True,
+            label="Documents indexed on",
+            help="embedded: the index lives in the data folder on this computer. server: the "
+                 "practice's shared index, its vectors on a Chroma server "
+                 "(index_vector_server_url) and its catalogue and keywords on PostgreSQL "
+                 "(index_database_url), shared by every workstation."),
+    Setting("index_vector_server_url", str, "", reload=True, label="Vector server",
+            help="The practice's Chroma server, e.g. https://index.clinic.internal:8000; "
+                 "Enclave may connect to this host and port."),
+    Setting("index_vector_token_file", str, None, optional=True, reload=True,
+            label="Vector server token file",
+            help="A file holding the Chroma server's token (kept out of this settings file and "
+                 "out of every log)."),
+    Setting("index_database_url", str, "", reload=True, label="Document database",
+            help="The practice's PostgreSQL, as postgresql://user@host:5432/database (no "
+                 "password here); Enclave may connect to this host and port."),
+    Setting("index_database_password_file", str, None, optional=True, reload=True,
+            label="Database password file",
+            help="A PostgreSQL password file (host:port:database:user:password) for that "
+                 "database; unset: the server's own rules (e.g. a client certificate)."),
+    Setting("index_server_ca_file", str, None, optional=True, reload=True,
+            label="Index servers' CA certificate",
+            help="The practice's CA certificate (PEM) that both index servers' certificates are "
+                 "signed by; set, the database is reached over verified TLS."),
     Setting("reading_time_limit", int, 180, minimum=10, maximum=3600, step=30,
             label="Time limit per file",
             help="How long one file may take to read, in seconds, before it is skipped as "

@@ -46,8 +46,23 @@ def probe(folder: Path) -> int | None:
     return None
 
 
+def server_failure(exc: BaseException) -> str | None:
+    """One line for a person, when ``exc`` came from a shared index server going away mid-way
+    (PostgreSQL's client, or the HTTP client under Chroma's); None otherwise."""
+    if type(exc).__module__.split(".")[0] not in ("psycopg", "httpx", "httpcore"):
+        return None
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (f"The practice's index server stopped answering ({first_line}). What was indexed "
+            "before is intact on the server; try again when it is back, or ask IT "
+            "('enclave doctor' checks each server).")
+
+
 def explain(exc: BaseException, home: Path) -> str | None:
-    """One line for a person, when ``exc`` came from the data folder; None otherwise."""
+    """One line for a person, when ``exc`` came from the data folder or a shared index server;
+    None otherwise."""
+    failure = server_failure(exc)
+    if failure is not None:
+        return failure
     if not is_storage_error(exc):
         return None
     cause = probe(home)

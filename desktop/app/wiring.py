@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from desktop.app.application import Application
     from desktop.app.audit_log import AuditLog
     from rag.assistant import Assistant
+    from rag.index_servers import IndexServers
     from rag.library import Library
     from rag.loaders.isolated import DocumentReader
     from rag.retrieval_types import Embedder
@@ -77,16 +78,9 @@ def load_chat_model(settings: Settings) -> ChatModel:
 def server_options(settings: Settings) -> ServerOptions:
     """How to reach the model server; the token is read from its file here, never stored in
     the settings object (which is logged and reported)."""
-    token = ""
-    if settings.chat_server_token_file:
-        path = Path(settings.chat_server_token_file).expanduser()
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ModelError(f"The model server's token file {path} cannot be read "
-                             f"({getattr(exc, 'strerror', None) or exc}). Check "
-                             "chat_server_token_file in Settings.") from exc
-    ca = Path(settings.chat_server_ca_file).expanduser() if settings.chat_server_ca_file else None
+    token = _secret(settings.chat_server_token_file, "the model server's token",
+                    "chat_server_token_file")
+    ca = _path(settings.chat_server_ca_file)
     return ServerOptions(url=settings.chat_server_url, model=settings.chat_server_model,
                          token=token, ca_file=ca, timeout_s=float(settings.chat_server_timeout),
                          context_size=settings.context_size)
@@ -126,11 +120,44 @@ def bundled_embedder(settings: Settings) -> Embedder:
 def open_library(settings: Settings, embedder: Embedder | None = None) -> Library:
     """The document library under the index directory; the bundled embedder loads on first use
     and is kept for the library's life (one load per library)."""
+    from rag.index_storage import ServerStorage
     from rag.library import Library
 
     ocr, reason = ocr_reader(settings)
+    storage = ServerStorage(index_servers(settings)) if settings.index_backend == "server" else None
     return Library(settings.index_dir, embedder or bundled_embedder(settings), ocr=ocr,
-                   no_ocr_reason=reason, reader=document_reader(settings))
+                   no_ocr_reason=reason, reader=document_reader(settings), storage=storage)
+
+
+def index_servers(settings: Settings) -> IndexServers:
+    """Where the shared index lives; the vector server's token is read from its file here."""
+    from rag.index_servers import IndexServers, VectorServer
+    from rag.postgres import DatabaseOptions
+
+    ca = _path(settings.index_server_ca_file)
+    token = _secret(settings.index_vector_token_file, "the vector server's token",
+                    "index_vector_token_file")
+    return IndexServers(
+        VectorServer(settings.index_vector_server_url, token=token, ca_file=ca),
+        DatabaseOptions(settings.index_database_url,
+                        password_file=_path(settings.index_database_password_file), ca_file=ca))
+
+
+def _path(setting: str | None) -> Path | None:
+    return Path(setting).expanduser() if setting else None
+
+
+def _secret(setting: str | None, what: str, key: str) -> str:
+    """The token in the file a setting names ("" when unset)."""
+    path = _path(setting)
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"The file of {what}, {path}, cannot be read "
+                         f"({getattr(exc, 'strerror', None) or exc}). Check {key} in "
+                         "Settings.") from exc
 
 
 def document_reader(settings: Settings) -> DocumentReader:

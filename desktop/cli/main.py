@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None,
     from desktop.egress.arming import arm_egress_guard
     from models.errors import ModelError
     from rag.library_lock import LibraryBusy
+    from rag.postgres import IndexServerError
 
     app = None
     settings: Settings | None = None
@@ -106,6 +107,9 @@ def main(argv: Sequence[str] | None = None,
         return EXIT_FAILED
     except LibraryBusy as exc:
         print(f"enclave: {exc}.", file=sys.stderr)
+        return EXIT_FAILED
+    except IndexServerError as exc:
+        print(f"enclave: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:
         # A read-only or full data folder, permission denied, ...: one line a person can act

@@ -81,7 +81,7 @@ def test_collection_names_map_to_safe_storage_ids(tmp_path: Path) -> None:
 
 def test_chroma_holds_explicit_embeddings_per_collection(tmp_path: Path,
                                                          embedder: MiniLMEmbedder) -> None:
-    stores = ChromaVectorStores(tmp_path / "chroma")
+    stores = ChromaVectorStores.embedded(tmp_path / "chroma")
     one, two = stores.store("c-one-abc"), stores.store("c-two-abc")
     texts = ["The tenant pays rent monthly.", "The patient takes aspirin daily."]
     one.add([passage(0, texts[0], "lease")], [embedder.embed(texts[:1])])
@@ -130,7 +130,7 @@ def test_a_long_passage_is_found_by_its_best_window(tmp_path: Path,
                                                    embedder: MiniLMEmbedder) -> None:
     from rag.passage_vectors import embedding_texts
 
-    store = ChromaVectorStores(tmp_path / "chroma").store("c-lease-abc")
+    store = ChromaVectorStores.embedded(tmp_path / "chroma").store("c-lease-abc")
     sentences = ["The tenant pays the rent on the first day of each month by bank transfer.",
                  "The deposit of two months' rent is held in a government-backed scheme.",
                  "The tenant may keep one cat or one small dog with the landlord's consent.",

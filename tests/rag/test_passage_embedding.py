@@ -63,7 +63,7 @@ def test_the_windows_are_embedded_and_the_passage_is_not_embedded_whole_as_well(
     for vector, alone in zip(vectors[1:], embedder.embed(texts[1:]), strict=True):
         assert cosine(vector, alone) > 0.9999, "each window is the vector it always was"
     # Found by its best window, and by the whole of it.
-    store = ChromaVectorStores(tmp_path / "chroma").store("c-lease")
+    store = ChromaVectorStores.embedded(tmp_path / "chroma").store("c-lease")
     store.add([long], [vectors])
     hit = store.query(embedder.embed(["Who fixes the heating when it breaks?"])[0], 5)[0]
     assert hit.passage.text == long.text

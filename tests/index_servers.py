@@ -1,0 +1,174 @@
+"""A practice's real index servers for the tests, on 127.0.0.1: PostgreSQL (Debian's, a fresh
+cluster with password authentication) and Chroma's server with token auth (rag/vector_server.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.index_servers import IndexServers, VectorServer
+from rag.postgres import DatabaseOptions
+from tests.model_server import ROOT, free_port
+
+INDEX_TOKEN = "s3cret-index-token"
+DB_USER = "enclave"
+DB_PASSWORD = "s3cret-db-password"
+
+
+def postgres_bin() -> Path:
+    """Debian's PostgreSQL programs (the newest installed); .ci/run installs the package."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(Path(p).parts[-3]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
+    return Path(found[-1]).parent
+
+
+@dataclass
+class Postgres:
+    port: int
+    data: Path
+    passfile: Path
+    bin: Path
+    as_user: list[str] = field(default_factory=list)  # runuser prefix when we are root
+
+    def options(self, database: str) -> DatabaseOptions:
+        return DatabaseOptions(f"postgresql://{DB_USER}@127.0.0.1:{self.port}/{database}",
+                               password_file=self.passfile)
+
+    def create_database(self, name: str) -> None:
+        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", DB_USER, name], check=True, capture_output=True,
+                       env=dict(os.environ, PGPASSFILE=str(self.passfile)))
+
+    def kill(self) -> None:
+        """Stop it at once, as a crash or a pulled cable would (immediate shutdown)."""
+        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m",
+                        "immediate", "stop"], check=False, capture_output=True)
+
+    def start(self) -> None:
+        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-w",
+                        "-l", str(self.data / "server.log"), "-o",
+                        f"-c listen_addresses=127.0.0.1 -p {self.port} "
+                        f"-c unix_socket_directories={self.data}", "start"],
+                       check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def postgres_server(work: Path) -> Iterator[Postgres]:
+    work.mkdir(parents=True, exist_ok=True)
+    bin_dir = postgres_bin()
+    data = work / "pgdata"
+    as_user: list[str] = []
+    pwfile = work / "pw"
+    pwfile.write_text(DB_PASSWORD + "\n", encoding="utf-8")
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: as its own user
+        as_user = ["runuser", "-u", "postgres", "--"]
+        data.mkdir(mode=0o700)
+        shutil.chown(data, "postgres", "postgres")
+        shutil.chown(pwfile, "postgres", "postgres")
+        os.chmod(work, 0o755)
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
+                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--locale=C.UTF-8",
+                    "--encoding=UTF8"], check=True, capture_output=True)
+    port = free_port()
+    passfile = work / "passfile"
+    passfile.write_text(f"127.0.0.1:{port}:*:{DB_USER}:{DB_PASSWORD}\n", encoding="utf-8")
+    passfile.chmod(0o600)
+    server = Postgres(port, data, passfile, bin_dir, as_user)
+    server.start()
+    try:
+        yield server
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
+                        "stop"], check=False, capture_output=True)
+
+
+@dataclass
+class Chroma:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def server(self, token: str = INDEX_TOKEN) -> VectorServer:
+        return VectorServer(self.url, token=token)
+
+    def wipe(self) -> None:
+        """Every collection removed (one server serves the session's tests)."""
+        client = self.server().connect()
+        for collection in client.list_collections():
+            client.delete_collection(collection.name)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+@contextlib.contextmanager
+def chroma_server(work: Path, token: str = INDEX_TOKEN,
+                  port: int | None = None) -> Iterator[Chroma]:
+    work.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    token_file = work / "token"
+    token_file.write_text(token + "\n", encoding="utf-8")
+    log = work / f"chroma-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag.vector_server", "--path", str(work / "data"),
+             "--port", str(port), "--token-file", str(token_file)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    running = Chroma(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_answering(running)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                running.kill()
+
+
+def _wait_answering(chroma: Chroma, timeout_s: float = 90.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if chroma.process.poll() is not None:
+            raise RuntimeError(f"the Chroma server exited: {chroma.log.read_text('utf-8')}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{chroma.url}/api/v2/heartbeat", timeout=2,
+                         trust_env=False).status_code == 200:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"the Chroma server did not answer within {timeout_s:g} s")
+
+
+@dataclass
+class PracticeIndex:
+    """Both servers, and a fresh database on them per test (``fresh``)."""
+
+    postgres: Postgres
+    chroma: Chroma
+    _made: int = 0
+
+    def fresh(self) -> IndexServers:
+        """Servers as a new practice's: an empty database and no collections."""
+        self._made += 1
+        name = f"practice{self._made}"
+        self.postgres.create_database(name)
+        self.chroma.wipe()
+        return IndexServers(self.chroma.server(), self.postgres.options(name))
