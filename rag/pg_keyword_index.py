@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Sequence, Set
 
 from rag.documents import Passage
@@ -33,6 +34,7 @@ RANK_SCALE = 120.0
 # How long a collection's passage count is trusted (counting a million rows takes a while).
 _COUNT_SECONDS = 30.0
 _WORD = re.compile(r"[^\W_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keyword_passages (
@@ -57,12 +59,21 @@ _TERMS = ("setweight(to_tsvector('english', ?), 'B') || setweight(to_tsvector('e
           "'A') || setweight(to_tsvector('english', ?), 'C')")
 
 
+def plain_words(text: str) -> str:
+    """The text as FTS5's tokenizer sees it (unicode61, diacritics removed): words of letters
+    and digits, everything else a space. PostgreSQL's own parser would read "billing-003" as
+    "billing" and the number -003, and "a.b@c.d" as one e-mail address token."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", bare)
+
+
 def ts_query(expression: str, joiner: str = " | ") -> str:
     """A ``to_tsquery`` text for an FTS5 expression of ``match_expression``: each quoted term
     a phrase of its words, joined by ``joiner`` (``|`` any, ``&`` all)."""
     phrases = []
     for term in expression.split(" OR ") if expression else []:
-        words = _WORD.findall(term)
+        words = _WORD.findall(plain_words(term))
         if words:
             phrases.append("(" + " <-> ".join(words) + ")" if len(words) > 1 else words[0])
     return joiner.join(phrases)
@@ -98,7 +109,8 @@ class PgKeywordIndex:
             "excluded.page, ordinal = excluded.ordinal, text = excluded.text, terms = "
             "excluded.terms",
             [(collection_id, p.passage_id, p.doc_sha256, p.source, p.title, p.section, p.page,
-              p.ordinal, p.text, p.title, p.section, p.text) for p in passages])
+              p.ordinal, p.text, plain_words(p.title), plain_words(p.section),
+              plain_words(p.text)) for p in passages])
         self._db.commit()
         self._counts.pop(collection_id, None)
 
@@ -170,7 +182,7 @@ class PgKeywordIndex:
             row = self._db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM keyword_passages WHERE collection_id = ? "
                 "AND terms @@ to_tsquery('english', ?) LIMIT ?) AS found",
-                (collection_id, term, most + 1)).fetchone()
+                (collection_id, ts_query(term), most + 1)).fetchone()
             if 0 < row[0] <= most:
                 rare.append(term)
         self._db.commit()

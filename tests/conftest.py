@@ -74,6 +74,27 @@ def practice_server(default_model_path: Path, tmp_path_factory: pytest.TempPathF
         yield running
 
 
+@pytest.fixture(scope="session")
+def practice_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The practice's shared index servers, one of each for the session: a real PostgreSQL (a
+    fresh cluster with password authentication) and Chroma's server with its token auth, on
+    127.0.0.1 (tests/index_servers.py)."""
+    from tests.index_servers import PracticeIndex, chroma_server, postgres_server
+
+    work = tmp_path_factory.mktemp("practice-index")
+    with postgres_server(work / "postgres") as postgres, chroma_server(work / "chroma") as chroma:
+        yield PracticeIndex(postgres, chroma)
+
+
+@pytest.fixture
+def shared_index(practice_index: object) -> object:
+    """The index servers as a new practice's: an empty database, no collections."""
+    from tests.index_servers import PracticeIndex
+
+    assert isinstance(practice_index, PracticeIndex)
+    return practice_index.fresh()
+
+
 @pytest.fixture
 def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
     """Environment for running the real `enclave` command in a subprocess."""
@@ -86,7 +107,7 @@ def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
 # A test that loads the real chat model or the embedder is slow, however it says so: the mark
 # follows the fixtures it uses (directly or through others), so the quick lane stays quick.
 SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env",
-                           "practice_server"})
+                           "practice_server", "practice_index"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

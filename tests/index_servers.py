@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,30 +58,36 @@ class Postgres:
                         "immediate", "stop"], check=False, capture_output=True)
 
     def start(self) -> None:
-        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-w",
-                        "-l", str(self.data / "server.log"), "-o",
-                        f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                        f"-c unix_socket_directories={self.data}", "start"],
-                       check=True, capture_output=True)
+        started = subprocess.run(
+            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
+             str(self.data / "server.log"), "-o", f"-c listen_addresses=127.0.0.1 -p "
+             f"{self.port} -c unix_socket_directories={self.data}", "start"],
+            capture_output=True, text=True)
+        if started.returncode != 0:
+            log = self.data / "server.log"
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr or started.stdout}"
+                               f"{log.read_text('utf-8') if log.exists() else ''}")
 
 
 @contextlib.contextmanager
 def postgres_server(work: Path) -> Iterator[Postgres]:
     work.mkdir(parents=True, exist_ok=True)
     bin_dir = postgres_bin()
-    data = work / "pgdata"
     as_user: list[str] = []
-    pwfile = work / "pw"
+    # The cluster's own folder, outside pytest's (which only we may enter).
+    cluster = Path(tempfile.mkdtemp(prefix="enclave-test-postgres-"))
+    data = cluster / "data"
+    pwfile = cluster / "pw"
     pwfile.write_text(DB_PASSWORD + "\n", encoding="utf-8")
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root: as its own user
         as_user = ["runuser", "-u", "postgres", "--"]
-        data.mkdir(mode=0o700)
-        shutil.chown(data, "postgres", "postgres")
-        shutil.chown(pwfile, "postgres", "postgres")
-        os.chmod(work, 0o755)
-    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
-                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "--locale=C.UTF-8",
-                    "--encoding=UTF8"], check=True, capture_output=True)
+        for path in (cluster, pwfile):
+            shutil.chown(path, "postgres", "postgres")
+    made = subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", DB_USER,
+                           "--auth=scram-sha-256", f"--pwfile={pwfile}", "--locale=C.UTF-8",
+                           "--encoding=UTF8"], capture_output=True, text=True)
+    if made.returncode != 0:
+        raise RuntimeError(f"initdb failed: {made.stderr or made.stdout}")
     port = free_port()
     passfile = work / "passfile"
     passfile.write_text(f"127.0.0.1:{port}:*:{DB_USER}:{DB_PASSWORD}\n", encoding="utf-8")
@@ -92,6 +99,7 @@ def postgres_server(work: Path) -> Iterator[Postgres]:
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
                         "stop"], check=False, capture_output=True)
+        shutil.rmtree(cluster, ignore_errors=True)
 
 
 @dataclass

@@ -17,7 +17,7 @@ PRODUCT_PACKAGES = ("desktop", "models", "rag", "installer")
 NETWORK_MODULES = (
     "socket", "ssl", "requests", "httpx", "aiohttp", "urllib3", "urllib.request", "http.client",
     "ftplib", "smtplib", "xmlrpc.client", "websocket", "websockets", "grpc", "webbrowser",
-    "huggingface_hub", "PySide6.QtNetwork", "PySide6.QtWebEngineCore",
+    "huggingface_hub", "psycopg", "PySide6.QtNetwork", "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets", "PySide6.QtWebEngineQuick", "PySide6.QtWebSockets",
 )
 # The only files allowed one network module each, and why.
@@ -29,6 +29,12 @@ ALLOWED = {
                                               "configured; the guard allows exactly its host "
                                               "and port",
     ("models/server_chat_model.py", "ssl"): "TLS to that server, with the practice's CA file",
+    ("rag/postgres.py", "psycopg"): "the client of the practice's PostgreSQL (the shared "
+                                    "index's catalogue and keywords) IT configured; the guard "
+                                    "allows exactly its host and port",
+    ("rag/server_locks.py", "psycopg"): "advisory locks on that same PostgreSQL",
+    ("rag/index_servers.py", "httpx"): "the errors and time limit of chromadb's HTTP client "
+                                       "to the practice's Chroma server IT configured",
     ("desktop/cli/serve_cmd.py", "http.client"): "verify-egress's serve step asks the API it "
                                                  "has just started on 127.0.0.1, under the "
                                                  "guard",
@@ -149,6 +155,15 @@ def test_chroma_is_always_given_explicit_embeddings() -> None:
     # ...and the check has something to bite on: the real store is among what it read.
     store = (ROOT / "rag" / "vector_store.py").read_text(encoding="utf-8")
     assert "get_or_create_collection" in store and "upsert" in store
+
+
+def test_only_the_index_servers_module_makes_a_chroma_http_client() -> None:
+    """chromadb.HttpClient reaches a server: only to the one IT configured, from one place."""
+    found = [f"{rel}:{node.lineno}" for source, rel in _each_product_file()
+             for node in ast.walk(ast.parse(source))
+             if isinstance(node, ast.Call) and _call_name(node) in ("HttpClient", "AsyncHttpClient",
+                                                                     "CloudClient")]
+    assert [f.split(":")[0] for f in found] == ["rag/index_servers.py"]
 
 
 def test_posthog_is_not_installed() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rag.catalog import CollectionError
 from rag.embedder import MiniLMEmbedder
+from rag.index_storage import ServerStorage
 from rag.keyword_index import KeywordIndex
 from rag.library import Library
 from rag.services import IngestEvent
@@ -17,6 +19,19 @@ from tests.factories import make_docx, make_html, make_pdf, make_text
 
 NOTICE = ["1. Parties\nThis lease is between Acme Ltd and Bolt LLP.",
           "4.2 Notice\nThe tenant may end this lease by giving three months' notice in writing."]
+
+
+@pytest.fixture(params=["embedded", "shared servers"])
+def library(request: pytest.FixtureRequest, enclave_home: Path,
+            embedder: MiniLMEmbedder) -> Iterator[Library]:
+    """Every test here twice: on the library's own files (the default), and on a practice's
+    shared index, a real PostgreSQL and a real Chroma server."""
+    storage = None
+    if request.param == "shared servers":
+        storage = ServerStorage(request.getfixturevalue("shared_index"))
+    lib = Library(enclave_home / "index", embedder, storage=storage)
+    yield lib
+    lib.close()
 
 
 def kinds(events: list[IngestEvent]) -> dict[str, list[str]]:

@@ -1,0 +1,211 @@
+"""A practice's shared index with several workstations on it: real PostgreSQL and a real
+Chroma server (tests/index_servers.py), each workstation its own Library with its own
+connections, as forty desks would be. (tests/rag/test_library.py runs the single-library
+behaviour on these servers too.)"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from desktop.app.storage_errors import explain
+from rag.embedder import MiniLMEmbedder
+from rag.index_servers import IndexServers, VectorServer
+from rag.index_storage import ServerStorage
+from rag.library import Library
+from rag.pg_keyword_index import PgKeywordIndex
+from rag.postgres import DatabaseOptions, IndexServerError
+from tests.factories import make_text
+from tests.index_servers import (
+    DB_PASSWORD,
+    INDEX_TOKEN,
+    PracticeIndex,
+    chroma_server,
+    postgres_server,
+)
+
+
+def workstation(servers: IndexServers, home: Path, embedder: MiniLMEmbedder) -> Library:
+    return Library(home / "index", embedder, storage=ServerStorage(servers))
+
+
+def write_notes(folder: Path, topic: str, count: int) -> list[Path]:
+    return [make_text(folder / f"{topic}-{n}.txt",
+                      f"{topic.title()} note {n}.\n\nThe {topic} file number {n} records that "
+                      f"case {topic}-{n:03d} was reviewed by the {topic} team on day {n}.\n")
+            for n in range(count)]
+
+
+def test_what_one_workstation_indexes_another_finds_at_once(
+        shared_index: IndexServers, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    reception = workstation(shared_index, tmp_path / "reception", embedder)
+    surgery = workstation(shared_index, tmp_path / "surgery", embedder)
+    policy = make_text(tmp_path / "retention.txt", "Records retention.\n\nPatient records are "
+                       "kept for ten years after the last visit, then destroyed securely.\n")
+    list(reception.ingest([policy], "Policies"))
+    assert [c.name for c in surgery.collections()] == ["Policies"]
+    hits = surgery.search("how long are patient records kept", "Policies", 3)
+    assert hits and "ten years" in hits[0].passage.text
+    # The second desk's ingest of the same file is "unchanged": one copy for the practice.
+    events = list(surgery.ingest([policy], "Policies"))
+    assert [e.kind for e in events if e.path] == ["opening", "unchanged"]
+    # And what it forgets is gone for everyone.
+    assert surgery.forget(policy, "Policies")
+    assert reception.search("patient records kept", "Policies", 3) == []
+    reception.close()
+    surgery.close()
+
+
+def test_four_workstations_ingesting_and_searching_at_once_lose_nothing(
+        shared_index: IndexServers, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    desks = [workstation(shared_index, tmp_path / f"desk{n}", embedder) for n in range(4)]
+    topics = ["billing", "triage", "consent", "imaging"]
+    folders = {t: write_notes(tmp_path / t, t, 6) for t in topics}
+    errors: list[BaseException] = []
+    searching = threading.Event()
+    searching.set()
+
+    def ingest(desk: Library, topic: str) -> None:
+        try:
+            events = list(desk.ingest([tmp_path / topic], "Practice"))
+            assert not [e for e in events if e.kind == "failed"], events
+        except BaseException as exc:
+            errors.append(exc)
+
+    def search() -> None:
+        reader = workstation(shared_index, tmp_path / "reader", embedder)
+        try:
+            while searching.is_set():
+                reader.search("who reviewed the case", "Practice", 5)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            reader.close()
+
+    # The collection exists before the searcher starts (a search of an unknown one says so).
+    desks[0].create_collection("Practice")
+    threads = [threading.Thread(target=ingest, args=(d, t)) for d, t in zip(desks, topics)]
+    searcher = threading.Thread(target=search)
+    searcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    searching.clear()
+    searcher.join(60)
+    assert errors == []
+    documents = desks[1].documents("Practice")
+    assert len(documents) == sum(len(f) for f in folders.values()) == 24
+    for topic in topics:
+        hits = desks[2].search(f"case {topic}-003", "Practice", 3)
+        assert hits[0].passage.source == str(tmp_path / topic / f"{topic}-3.txt")
+    [check] = desks[3].verify_index()
+    assert (check.passages, check.lost, check.extra) == (24, 0, 0)
+    for desk in desks:
+        desk.close()
+
+
+def test_a_workstation_that_dies_mid_write_leaves_no_half_document(
+        shared_index: IndexServers, embedder: MiniLMEmbedder, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = make_text(tmp_path / "first.txt", "The first note is about lamps.\n")
+    second = make_text(tmp_path / "second.txt", "The second note is about the notice period, "
+                       "three months in writing.\n")
+    dying = workstation(shared_index, tmp_path / "dying", embedder)
+    list(dying.ingest([first], "c"))
+
+    def power_cut(self: PgKeywordIndex, *args: object) -> None:
+        raise RuntimeError("power cut")  # after its vectors, before its keywords and row
+
+    monkeypatch.setattr(PgKeywordIndex, "add", power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        list(dying.ingest([second], "c"))
+    monkeypatch.undo()
+    # The desk goes away: its connections drop, and its lock with them; its pending row and
+    # the vectors it wrote stay on the servers, as after a crash.
+    dying.close()
+
+    other = workstation(shared_index, tmp_path / "other", embedder)
+    assert [d.path.name for d in other.documents("c")] == ["first.txt"]
+    events = list(other.ingest([first, second], "c"))
+    assert sorted((e.kind, e.path.name) for e in events
+                  if e.path and e.kind in ("indexed", "unchanged")) == [
+        ("indexed", "second.txt"), ("unchanged", "first.txt")]
+    hits = other.search("notice period in writing", "c", 10)
+    assert [h.passage.source for h in hits].count(str(second)) == 1
+    [check] = other.verify_index()
+    assert (check.lost, check.extra) == (0, 0)
+    other.close()
+
+
+def test_a_vector_server_killed_mid_search_is_one_sentence_and_loses_nothing(
+        practice_index: PracticeIndex, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    database = practice_index.fresh().database
+    with chroma_server(tmp_path / "chroma") as chroma:
+        servers = IndexServers(chroma.server(), database)
+        desk = workstation(servers, tmp_path / "desk", embedder)
+        notes = write_notes(tmp_path / "notes", "billing", 3)
+        list(desk.ingest(notes, "Accounts"))
+        chroma.kill()
+        with pytest.raises(Exception) as failure:
+            desk.search("who reviewed the case", "Accounts", 3)
+        said = explain(failure.value, tmp_path)
+        assert said is not None and said.startswith("The practice's index server stopped "
+                                                    "answering")
+        assert INDEX_TOKEN not in said
+        desk.close()
+        port = int(chroma.url.rsplit(":", 1)[1])
+    # IT restarts it on the same folder: everything indexed before is there.
+    with chroma_server(tmp_path / "chroma", port=port) as again:
+        desk = workstation(IndexServers(again.server(), database), tmp_path / "desk", embedder)
+        hits = desk.search("case billing-002", "Accounts", 3)
+        assert hits[0].passage.source == str(notes[2])
+        [check] = desk.verify_index()
+        assert (check.passages, check.lost) == (3, 0)
+        desk.close()
+
+
+def test_a_database_killed_mid_ingest_is_one_sentence_and_the_next_ingest_completes(
+        practice_index: PracticeIndex, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    with postgres_server(tmp_path / "postgres") as postgres:
+        postgres.create_database("practice")
+        practice_index.chroma.wipe()
+        servers = IndexServers(practice_index.chroma.server(), postgres.options("practice"))
+        desk = workstation(servers, tmp_path / "desk", embedder)
+        notes = write_notes(tmp_path / "notes", "triage", 4)
+        list(desk.ingest(notes[:2], "Clinic"))
+        postgres.kill()
+        with pytest.raises(Exception) as failure:
+            list(desk.ingest(notes, "Clinic"))
+        said = explain(failure.value, tmp_path)
+        assert said is not None and "index server stopped answering" in said
+        assert DB_PASSWORD not in said
+        desk.close()
+        postgres.start()
+        desk = workstation(servers, tmp_path / "desk", embedder)
+        events = list(desk.ingest(notes, "Clinic"))
+        assert sorted(e.kind for e in events if e.path and e.kind != "opening") == [
+            "indexed", "indexed", "unchanged", "unchanged"]
+        [check] = desk.verify_index()
+        assert (check.passages, check.lost, check.extra) == (4, 0, 0)
+        desk.close()
+
+
+def test_a_wrong_token_or_password_is_one_sentence_without_the_secret(
+        practice_index: PracticeIndex, tmp_path: Path) -> None:
+    with pytest.raises(IndexServerError, match="refused Enclave's token") as token:
+        VectorServer(practice_index.chroma.url, token="not-the-token").connect()
+    assert "not-the-token" not in str(token.value)
+    passfile = tmp_path / "passfile"
+    passfile.write_text(f"127.0.0.1:{practice_index.postgres.port}:*:enclave:wrong-password\n",
+                        encoding="utf-8")
+    passfile.chmod(0o600)
+    url = f"postgresql://enclave@127.0.0.1:{practice_index.postgres.port}/postgres"
+    with pytest.raises(IndexServerError, match="refused Enclave's password") as password:
+        ServerStorage(IndexServers(practice_index.chroma.server(),
+                                   DatabaseOptions(url, password_file=passfile))).connect()
+    assert "wrong-password" not in str(password.value)
+    with pytest.raises(IndexServerError, match="holds a password"):
+        DatabaseOptions(f"postgresql://enclave:{DB_PASSWORD}@127.0.0.1:5432/x").endpoint()
