@@ -86,7 +86,8 @@ def test_four_workstations_ingesting_and_searching_at_once_lose_nothing(
 
     # The collection exists before the searcher starts (a search of an unknown one says so).
     desks[0].create_collection("Practice")
-    threads = [threading.Thread(target=ingest, args=(d, t)) for d, t in zip(desks, topics)]
+    threads = [threading.Thread(target=ingest, args=pair)
+               for pair in zip(desks, topics, strict=True)]
     searcher = threading.Thread(target=search)
     searcher.start()
     for t in threads:
