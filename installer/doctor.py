@@ -70,6 +70,8 @@ class DoctorInputs:
     repair: bool = False
     # Server mode: connects to the practice's model server (a ServerChatModel); None: local.
     chat_server: Callable[[], Any] | None = None
+    # A shared index: where its servers are (rag.index_servers.IndexServers); None: embedded.
+    index_servers: Callable[[], Any] | None = None
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -248,6 +250,69 @@ def check_chat_server(connect: Callable[[], Any]) -> CheckResult:
         return ok(name, message + (" over TLS" if server.base.startswith("https://") else ""))
     finally:
         server.close()
+
+
+def check_index_servers(where: Callable[[], Any]) -> list[CheckResult]:
+    """The shared index's two servers: each reachable, accepting Enclave's token or password,
+    the version it reports, and whether what crosses the network to it is encrypted."""
+    from rag.postgres import IndexServerError, PgConnection
+
+    try:
+        servers = where()
+    except (ModelError, IndexServerError) as exc:
+        fix = "Correct the index_… settings (docs/SERVERS.md)."
+        return [fail("vector server", str(exc), fix), fail("document database", str(exc), fix)]
+    return [_check_vector_server(servers.vectors), _check_database(servers.database,
+                                                                   PgConnection)]
+
+
+def _check_vector_server(server: Any) -> CheckResult:
+    from rag.postgres import IndexServerError
+
+    name = "vector server"
+    host, port = server.endpoint()
+    try:
+        client = server.connect()
+        version = client.get_version()
+    except IndexServerError as exc:
+        return fail(name, str(exc), "Start the Chroma server (python -m rag.vector_server), or "
+                                    "correct index_vector_server_url or "
+                                    "index_vector_token_file in the settings.")
+    auth = "the token was accepted" if server.token else "it asks for no token"
+    message = f"Chroma {version} at {host}:{port}; {auth}"
+    if not server.token and not _is_loopback(host):
+        return warn(name, message + "; anyone on the network can read and change the index",
+                    "Start it with --token-file and set index_vector_token_file.")
+    if server.url.startswith("http://") and not _is_loopback(host):
+        return warn(name, message + "; but over plain HTTP: passages cross the network "
+                                    "unencrypted",
+                    "Serve it over HTTPS (--ssl-certfile/--ssl-keyfile) and set "
+                    "index_vector_server_url to https://… and index_server_ca_file.")
+    return ok(name, message + (" over TLS" if server.url.startswith("https://") else ""))
+
+
+def _check_database(options: Any, connect: Callable[[Any], Any]) -> CheckResult:
+    from rag.postgres import IndexServerError
+
+    name = "document database"
+    host, port = options.endpoint()
+    try:
+        connection = connect(options)
+    except IndexServerError as exc:
+        return fail(name, str(exc), "Start PostgreSQL, or correct index_database_url or "
+                                    "index_database_password_file in the settings.")
+    try:
+        number = connection.server_version
+        message = (f"PostgreSQL {number // 10000}.{number % 10000} at {host}:{port}; "
+                   f"{'the password was accepted' if options.password_file else 'connected'}")
+    finally:
+        connection.close()
+    if options.ca_file is None and not _is_loopback(host):
+        return warn(name, message + "; but its TLS is not verified: passages may cross the "
+                                    "network unencrypted, or to another machine",
+                    "Set index_server_ca_file to the practice's CA certificate (Enclave then "
+                    "asks for verified TLS).")
+    return ok(name, message + (" over verified TLS" if options.ca_file else ""))
 
 
 def _is_loopback(host: str) -> bool:
@@ -503,6 +568,7 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
                   default_languages(engine.languages) if engine else ()),
         check_egress_guard(inputs.egress_guard_active),
         check_offline_environment(inputs.forced_environment, inputs.environ),
+        *(check_index_servers(inputs.index_servers) if inputs.index_servers else []),
         *([check_index(inputs.verify_index, inputs.repair)] if inputs.verify_index else []),
     ]
 

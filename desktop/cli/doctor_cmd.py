@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace, app: Application) -> int:
     settings = app.settings
-    from desktop.app.wiring import server_options
+    from desktop.app.wiring import index_servers, server_options
     from desktop.egress import guard as egress_guard
     from desktop.egress.offline import FORCED
     from installer.doctor import DoctorInputs, run_checks, worst
@@ -42,10 +42,12 @@ def run(args: argparse.Namespace, app: Application) -> int:
         threads=settings.threads,
         ocr_languages=settings.ocr_languages,
         verify_index=(lambda: app.library().verify_index(repair=args.repair))
-        if settings.index_dir.exists() else None,
+        if settings.index_dir.exists() or settings.index_backend == "server" else None,
         repair=args.repair,
         chat_server=(lambda: ServerChatModel(server_options(settings)))
         if settings.chat_backend == "server" else None,
+        index_servers=(lambda: index_servers(settings))
+        if settings.index_backend == "server" else None,
     ))
     overall = worst(results)
     if args.json:

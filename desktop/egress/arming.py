@@ -7,16 +7,26 @@ from desktop.app.audit_log import AuditLog
 from desktop.app.settings import Settings
 from desktop.egress import guard as egress_guard
 from models.server_chat_model import endpoint
+from rag.index_servers import VectorServer
+from rag.postgres import DatabaseOptions
 
 
 def allowed_endpoints(settings: Settings) -> tuple[str, ...]:
-    """What this run may connect to beyond loopback: the hosts IT listed, and the model
-    server's host and port when the model runs on one."""
+    """What this run may connect to beyond loopback: the hosts IT listed, the model server's
+    host and port when the model runs on one, and the index servers' when the index is
+    shared."""
     allowed = list(settings.allowed_hosts)
+    servers: list[tuple[str, int]] = []
     if settings.chat_backend == "server" and settings.chat_server_url:
-        host, port = endpoint(settings.chat_server_url)
+        servers.append(endpoint(settings.chat_server_url))
+    if settings.index_backend == "server":
+        if settings.index_vector_server_url:
+            servers.append(VectorServer(settings.index_vector_server_url).endpoint())
+        if settings.index_database_url:
+            servers.append(DatabaseOptions(settings.index_database_url).endpoint())
+    for host, port in servers:
         allowed.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
-    return tuple(allowed)
+    return tuple(dict.fromkeys(allowed))
 
 
 def arm_egress_guard(settings: Settings,

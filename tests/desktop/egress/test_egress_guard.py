@@ -118,3 +118,22 @@ def test_the_model_servers_endpoint_is_allowed_in_server_mode_only(enclave_home:
     assert allowed_endpoints(settings) == ("chroma.hospital.local",)
     server = settings.replace(chat_backend="server")
     assert allowed_endpoints(server) == ("chroma.hospital.local", "gpu.clinic.internal:443")
+
+
+def test_the_index_servers_endpoints_are_allowed_when_the_index_is_shared_only(
+        enclave_home: object) -> None:
+    from desktop.app.settings import load_settings
+    from desktop.egress.arming import allowed_endpoints
+
+    settings = load_settings().replace(
+        index_vector_server_url="https://index.clinic.internal:8000",
+        index_database_url="postgresql://enclave@db.clinic.internal/enclave")
+    assert allowed_endpoints(settings) == ()
+    shared = settings.replace(index_backend="server")
+    assert allowed_endpoints(shared) == ("index.clinic.internal:8000",
+                                         "db.clinic.internal:5432")
+    by_address = shared.replace(index_vector_server_url="http://10.20.0.7:8000",
+                                index_database_url="postgresql://enclave@10.20.0.8/enclave")
+    guard = egress_guard.EgressGuard(allowed_hosts=frozenset(allowed_endpoints(by_address)))
+    assert guard.is_allowed("10.20.0.7", 8000) and guard.is_allowed("10.20.0.8", 5432)
+    assert not guard.is_allowed("10.20.0.7", 5432) and not guard.is_allowed("10.20.0.8", 8000)
