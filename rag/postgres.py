@@ -107,6 +107,9 @@ def describe_failure(host: str, port: int, exc: BaseException) -> str:
     if "certificate" in text or "SSL" in text:
         return (f"{where} could not be verified over TLS ({text}). Set index_server_ca_file in "
                 "Settings to the practice's CA certificate.")
+    if "no pg_hba.conf entry" in text:
+        return (f"{where} does not let this computer sign in (no pg_hba.conf entry for it). "
+                "Ask IT to allow it (docs/SERVERS.md).")
     if "does not exist" in text:
         return f"{where} answered, but {text}. Ask IT to create it (docs/SERVERS.md)."
     if "timeout" in text.lower():

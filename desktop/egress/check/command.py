@@ -232,7 +232,7 @@ def _run_in_namespace(result: dict[str, Any], settings: Settings, options: Optio
     ran = json.loads(results_file.read_text()) if results_file.is_file() else {"steps": []}
     result["namespace"] = {k: v for k, v in ran.items() if k != "steps"}
     by_name = {s["name"]: s for s in ran["steps"]}
-    allowed = {(server.address, server.port)} if server else set()
+    allowed = server.endpoints() if server else set()
     result["steps"] = [_judge_step(s, by_name.get(s.name), allowed) for s in steps]
     checks = [Check(**c) for c in result["checks"]]
     if options.server_mode:
@@ -265,9 +265,15 @@ def _configuration(settings: Settings, options: Options, home: Path,
                       f"({settings.config_path}), so the defaults")
     effective = load_settings({"ENCLAVE_HOME": str(home)})
     if server is not None:
-        effective = save_settings(effective, chat_backend="server", chat_server_url=server.url,
-                                  chat_server_model=SERVER_MODEL_NAME)
-        source += "; the model on the verifier's own server, in a network namespace of its own"
+        effective = save_settings(
+            effective, chat_backend="server", chat_server_url=server.url,
+            chat_server_model=SERVER_MODEL_NAME, index_backend="server",
+            index_vector_server_url=server.vector_url,
+            index_vector_token_file=str(server.index_token_file),
+            index_database_url=server.database_url,
+            index_database_password_file=str(server.passfile))
+        source += ("; the model and the shared index on the verifier's own servers, in a "
+                   "network namespace of their own")
     return {"source": source, "allowed_hosts": list(effective.allowed_hosts),
             "allowed_endpoints": list(allowed_endpoints(effective)),
             "settings": {key: str(getattr(effective, key)) for key in _REPORTED_SETTINGS}}
@@ -276,7 +282,8 @@ def _configuration(settings: Settings, options: Options, home: Path,
 # The settings a reader of the report wants to see in effect.
 _REPORTED_SETTINGS = ("allowed_hosts", "embedding_backend", "ocr_languages", "gpu_layers",
                       "question_logging", "api_port", "reading_time_limit",
-                      "reading_memory_limit", "chat_backend", "chat_server_url")
+                      "reading_memory_limit", "chat_backend", "chat_server_url",
+                      "index_backend", "index_vector_server_url", "index_database_url")
 
 
 def _slug(name: str) -> str:
@@ -346,15 +353,16 @@ def _canary_output(stdout: str) -> dict[str, Any] | None:
 
 
 def _server_check(ran: dict[str, Any], server: ServerSpec | None) -> Check:
+    name = "practice's servers"
     if server is None:
-        return Check("model server", "inconclusive", "server mode needs a chat model to serve "
-                                                     "(run: enclave models install-default)")
+        return Check(name, "inconclusive", "server mode needs a chat model to serve (run: "
+                                           "enclave models install-default)")
     info = ran.get("server") or {}
     if not info.get("ok"):
-        return Check("model server", "inconclusive",
-                     f"the verifier's model server did not start: {info.get('detail')}")
-    return Check("model server", "pass", f"{server.endpoint}: {info.get('detail')}; the "
-                                         "workflow may connect there and nowhere else")
+        return Check(name, "inconclusive",
+                     f"the verifier's servers did not start: {info.get('detail')}")
+    return Check(name, "pass", f"{info.get('detail')}; the workflow may connect to "
+                               f"{', '.join(info.get('endpoints', []))} and nowhere else")
 
 
 def _namespace_checks(ran: dict[str, Any], sandbox_error: str) -> list[Check]:
@@ -451,7 +459,7 @@ def _workflow_check(step: dict[str, Any]) -> Check:
         aside = (f"; asked host daemon socket(s), absent or hidden here: {', '.join(daemons)}"
                  if daemons else "")
         served = step.get("allowed_server_attempts") or 0
-        beyond = (f"none beyond loopback but {served} to the model server" if served
+        beyond = (f"none beyond loopback but {served} to the practice's servers" if served
                   else "none beyond loopback")
         return Check(name, "pass", f"{step.get('socket_attempts', 0)} socket call(s) traced, "
                                    f"{beyond}{aside} ({step.get('seconds')} s)")

@@ -6,7 +6,7 @@ it down and nothing else), hides the host daemons' Unix sockets that could resol
 a connection on a process's behalf (an empty tmpfs mounted over their directories, visible only
 in this mount namespace), records what the namespace looks like, then runs each step under
 ``strace -f`` into a trace file of its own. It judges nothing: the parent reads the traces.
-In server mode it first starts the model server in a namespace of its own (servers.py).
+In server mode it first starts the practice's servers in a namespace of their own (servers.py).
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ def main(argv: list[str]) -> int:
         "steps": [],
     }
     server = None
-    if plan.get("server"):  # server mode: the model server in a namespace of its own
-        server, report["server"] = servers.start(servers.ServerSpec.from_json(plan["server"]))
+    spec = servers.ServerSpec.from_json(plan["server"]) if plan.get("server") else None
+    if spec is not None:  # server mode: the servers in a namespace of their own
+        server, report["server"] = servers.start(spec)
     report["interfaces"] = network_interfaces()
     try:
         if plan.get("server") and server is None:
@@ -124,6 +125,8 @@ def main(argv: list[str]) -> int:
             Path(plan["results"]).write_text(json.dumps(report, indent=1))  # survive a hang
     finally:
         servers.stop(server)
+        if spec is not None:
+            servers.remove_index(spec)
         Path(plan["results"]).write_text(json.dumps(report, indent=1))
     return 0
 

@@ -1,25 +1,31 @@
-"""``verify-egress --server-mode``: the practice's model server, run by the verifier itself in a
-network namespace of its own, joined to the workflow's namespace by one virtual cable.
+"""``verify-egress --server-mode``: the practice's servers, run by the verifier itself in a
+network namespace of their own, joined to the workflow's namespace by one virtual cable.
 
 Inside the sandbox (the workflow's namespace, which has only its loopback), ``start`` creates a
-second network namespace for the server (``unshare --net``), a veth pair between the two
-(10.77.0.1 on the workflow's side, 10.77.0.2 on the server's, a /30 with no gateway, so that
-address is the only one reachable), and starts the real llama.cpp OpenAI-compatible server there
-on the default GGUF (models/llama_server.py). The workflow is then configured for server mode at
-10.77.0.2, and the parent judges every traced connection: to that address and port is allowed,
-anything else beyond loopback is a leak.
+second network namespace for the servers (``unshare --net``), a veth pair between the two
+(10.77.0.1 on the workflow's side, 10.77.0.2 on the servers', a /30 with no gateway, so that
+address is the only one reachable), and starts there the real servers a practice runs: the
+llama.cpp OpenAI-compatible model server on the default GGUF (models/llama_server.py, port
+8080), and the shared index, Chroma's server with a token (rag/vector_server.py, port 8000) and
+PostgreSQL with a password (port 5432). The workflow is then configured for the model and the
+index on 10.77.0.2, and the parent judges every traced connection: to those three ports is
+allowed, anything else beyond loopback is a leak.
 
-Run as ``python -m desktop.egress.check.servers ADDRESS -- SERVER ARGS`` it is the server's
-side: it waits until its end of the cable has the address, then becomes the model server.
+Run as ``python -m desktop.egress.check.servers ADDRESS [--index WORK] -- SERVER ARGS`` it is
+the servers' side: it waits until its end of the cable has the address, starts the index
+servers, then becomes the model server.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +34,9 @@ from typing import Any
 CLIENT_ADDRESS = "10.77.0.1"
 SERVER_ADDRESS = "10.77.0.2"
 SERVER_PORT = 8080
+VECTOR_PORT = 8000
+DATABASE_PORT = 5432
+DATABASE_USER = "enclave"
 CLIENT_LINK, SERVER_LINK = "enclave-c", "enclave-s"
 SERVER_MODEL_NAME = "default-model"
 LISTEN = "0A"  # the TCP state LISTEN in /proc/net/tcp
@@ -48,6 +57,26 @@ class ServerSpec:
     def endpoint(self) -> str:
         return f"{self.address}:{self.port}"
 
+    @property
+    def vector_url(self) -> str:
+        return f"http://{self.address}:{VECTOR_PORT}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://{DATABASE_USER}@{self.address}:{DATABASE_PORT}/postgres"
+
+    @property
+    def index_token_file(self) -> Path:
+        return self.work / "index-token"
+
+    @property
+    def passfile(self) -> Path:
+        return self.work / "passfile"
+
+    def endpoints(self) -> set[tuple[str, int]]:
+        """Where the workflow may connect: the model server and the two index servers."""
+        return {(self.address, p) for p in (self.port, VECTOR_PORT, DATABASE_PORT)}
+
     def to_json(self) -> dict[str, Any]:
         return {"model": str(self.model), "work": str(self.work), "address": self.address,
                 "port": self.port}
@@ -62,15 +91,21 @@ def start(spec: ServerSpec, timeout_s: float = 240.0) -> tuple[subprocess.Popen[
     """Start the server in its own namespace, cable it to this one, and wait until it listens.
     Returns the process (None when it could not be started) and what happened, for the report."""
     spec.work.mkdir(parents=True, exist_ok=True)
-    log = spec.work / "model-server.log"
+    log = spec.work / "servers.log"
     server_argv = [sys.executable, "-m", "models.llama_server", "--model", str(spec.model),
                    "--alias", SERVER_MODEL_NAME, "--host", spec.address, "--port",
                    str(spec.port), "--n-ctx", "2048", "--gpu-layers", "0",
                    "--engine-cache", str(spec.work / "engine-check.json")]
+    info: dict[str, Any] = {"endpoint": spec.endpoint, "log": str(log), "ok": False,
+                            "endpoints": sorted(f"{a}:{p}" for a, p in spec.endpoints())}
+    try:
+        prepare_index(spec)
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        info["detail"] = f"the index servers could not be prepared: {exc}"
+        return None, info
     argv = ["unshare", "--net", "--", sys.executable, "-m", "desktop.egress.check.servers",
-            spec.address, "--", *server_argv]
-    info: dict[str, Any] = {"endpoint": spec.endpoint, "command": argv, "log": str(log),
-                            "ok": False}
+            spec.address, "--index", str(spec.work), "--", *server_argv]
+    info["command"] = argv
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
@@ -98,14 +133,89 @@ def start(spec: ServerSpec, timeout_s: float = 240.0) -> tuple[subprocess.Popen[
             info["detail"] = f"the model server exited ({process.returncode}): " + \
                 log.read_text(errors="replace")[-600:]
             return None, info
-        if listening(process.pid, spec.address, spec.port):
-            info.update(ok=True, detail=f"listening on {spec.endpoint} in its own network "
+        if all(listening(process.pid, a, p) for a, p in spec.endpoints()):
+            info.update(ok=True, detail="the model server, the vector server and PostgreSQL "
+                                        f"listening on {spec.address} (ports {spec.port}, "
+                                        f"{VECTOR_PORT}, {DATABASE_PORT}) in their own network "
                                         "namespace")
             return process, info
         time.sleep(0.25)
-    info["detail"] = f"the model server did not listen within {timeout_s:g} s"
+    waiting = [f"{a}:{p}" for a, p in sorted(spec.endpoints())
+               if not listening(process.pid, a, p)]
+    info["detail"] = (f"the servers did not all listen within {timeout_s:g} s "
+                      f"({', '.join(waiting)} not listening)")
     stop(process)
     return None, info
+
+
+def _postgres_bin() -> Path:
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"),
+                   key=lambda p: int(Path(p).parts[-3]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+    return Path(found[-1]).parent
+
+
+def _as_postgres_user() -> list[str]:
+    """PostgreSQL refuses to run as root: as its own user then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _cluster(spec: ServerSpec) -> Path:
+    """The throwaway PostgreSQL cluster's folder, outside the work folder (which only the
+    verifier's user may enter)."""
+    return Path(tempfile.gettempdir()) / f"enclave-verify-postgres-{spec.work.stat().st_ino}"
+
+
+def prepare_index(spec: ServerSpec) -> None:
+    """A throwaway PostgreSQL cluster with a random password, and a random token for the
+    vector server; the files the workflow's settings name (token file, libpq password file)."""
+    token, password = secrets.token_hex(16), secrets.token_hex(16)
+    spec.index_token_file.write_text(token + "\n", encoding="utf-8")
+    spec.passfile.write_text(f"{spec.address}:{DATABASE_PORT}:*:{DATABASE_USER}:{password}\n",
+                             encoding="utf-8")
+    spec.passfile.chmod(0o600)
+    cluster = _cluster(spec)
+    shutil.rmtree(cluster, ignore_errors=True)
+    cluster.mkdir(mode=0o700)
+    pwfile = cluster / "pw"
+    pwfile.write_text(password + "\n", encoding="utf-8")
+    if os.geteuid() == 0:
+        for path in (cluster, pwfile):
+            shutil.chown(path, "postgres", "postgres")
+    made = subprocess.run([*_as_postgres_user(), str(_postgres_bin() / "initdb"), "-D",
+                           str(cluster / "data"), "-U", DATABASE_USER, "--auth=scram-sha-256",
+                           f"--pwfile={pwfile}", "--locale=C.UTF-8", "--encoding=UTF8"],
+                          capture_output=True, text=True, timeout=120)
+    pwfile.unlink()
+    if made.returncode != 0:
+        raise RuntimeError(f"initdb: {(made.stderr or made.stdout).strip()[-300:]}")
+    # The workflow's end of the cable may sign in, with the password (initdb allows loopback).
+    with open(cluster / "data" / "pg_hba.conf", "a", encoding="utf-8") as rules:
+        rules.write(f"host all {DATABASE_USER} {CLIENT_ADDRESS}/32 scram-sha-256\n")
+
+
+def remove_index(spec: ServerSpec) -> None:
+    shutil.rmtree(_cluster(spec), ignore_errors=True)
+
+
+def _start_index(address: str, work: Path) -> None:
+    """In the servers' namespace: PostgreSQL and the vector server, as children that the
+    model server (exec'd next) keeps; all go with the process group."""
+    spec = ServerSpec(Path(), work, address)
+    data = _cluster(spec) / "data"
+    with open(work / "postgres.log", "wb") as out:
+        subprocess.Popen([*_as_postgres_user(), str(_postgres_bin() / "postgres"), "-D",
+                          str(data), "-c", f"listen_addresses={address}", "-p",
+                          str(DATABASE_PORT), "-c", f"unix_socket_directories={data}"],
+                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    with open(work / "vector-server.log", "wb") as out:
+        subprocess.Popen([sys.executable, "-m", "rag.vector_server", "--path",
+                          str(work / "vectors"), "--host", address, "--port", str(VECTOR_PORT),
+                          "--token-file", str(spec.index_token_file)],
+                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def listening(pid: int, address: str, port: int) -> bool:
@@ -143,8 +253,14 @@ def interfaces_of(ran: dict[str, Any]) -> set[str]:
 
 
 def _server_side(argv: list[str]) -> int:
-    """In the server's namespace: wait for the cable's address, then become the server."""
-    address, rest = argv[0], argv[2:] if len(argv) > 1 and argv[1] == "--" else argv[1:]
+    """In the servers' namespace: wait for the cable's address, start the index servers, then
+    become the model server."""
+    address, rest = argv[0], argv[1:]
+    index: Path | None = None
+    if rest[:1] == ["--index"]:
+        index, rest = Path(rest[1]), rest[2:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         shown = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True)
@@ -154,6 +270,8 @@ def _server_side(argv: list[str]) -> int:
     else:
         print(f"servers: {address} never appeared in this namespace", file=sys.stderr)
         return 2
+    if index is not None:
+        _start_index(address, index)
     os.execv(rest[0], rest)
     return 0  # not reached
 

@@ -181,27 +181,31 @@ def test_a_command_missing_from_the_build_is_reported_never_passed(tmp_path: Pat
 @pytest.mark.slow
 def test_server_mode_passes_with_the_server_in_its_own_namespace_and_fails_on_planted_leaks(
         cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """verify-egress --server-mode: the verifier starts the real model server in a network
-    namespace of its own, cabled to the workflow's; the workflow's only connections beyond
-    loopback go to that server's address and port. A planted connection elsewhere, or to the
-    server's host on another port, fails it."""
+    """verify-egress --server-mode: the verifier starts the practice's real servers (the model
+    server, Chroma's server, PostgreSQL) in a network namespace of their own, cabled to the
+    workflow's; the workflow's only connections beyond loopback go to their address and ports.
+    A planted connection elsewhere, or to the servers' host on another port, fails it."""
     for name, value in cli_env.items():
         monkeypatch.setenv(name, value)
     args = command.argparse.Namespace(report=None, max_tokens=4, window_seconds=5.0,
                                       server_mode=True)
     options = dataclasses.replace(command.options_from(args, command_names()),
-                                  steps=("ask (--no-rag)",))
+                                  steps=("ingest", "ask (documents)"))
     result = command.run_verification(load_settings(), options)
     assert result["verdict"] == "PASS", result["checks"]
     checks = {c["name"]: c for c in result["checks"]}
-    assert checks["model server"]["status"] == "pass"
+    assert checks["practice's servers"]["status"] == "pass"
     assert "enclave-c, lo" in checks["network namespace"]["detail"]
-    assert result["configuration"]["allowed_endpoints"] == ["10.77.0.2:8080"]
-    ask = next(s for s in result["steps"] if s["name"] == "ask (--no-rag)")
-    assert ask["status"] == "ran" and ask["allowed_server_attempts"] >= 1, ask
-    assert ask["non_loopback_attempts"] == []
-    assert "to the model server" in checks["no egress: ask (--no-rag)"]["detail"]
-    assert "allowed beyond loopback: 10.77.0.2:8080" in command.report.summary_text(result)
+    servers = ["10.77.0.2:8080", "10.77.0.2:8000", "10.77.0.2:5432"]
+    assert result["configuration"]["allowed_endpoints"] == servers
+    for name in ("ingest", "ask (documents)"):
+        step = next(s for s in result["steps"] if s["name"] == name)
+        # Each step reached the servers (the index is on them) and nothing else.
+        assert step["status"] == "ran" and step["allowed_server_attempts"] >= 1, step
+        assert step["non_loopback_attempts"] == []
+        assert "to the practice's servers" in checks[f"no egress: {name}"]["detail"]
+    assert f"allowed beyond loopback: {', '.join(servers)}" in command.report.summary_text(
+        result)
 
     monkeypatch.setenv(command.PLANT_LEAK_ENV, "1")
     planted = dataclasses.replace(command.options_from(args, command_names()),
