@@ -14,6 +14,7 @@ table comes from. ``--sets`` picks some sets by name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import json
@@ -223,10 +224,14 @@ def _quotes(library: Any, questions: Sequence[Any], embedder: Any) -> list[bool]
 
 
 def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print,
-            backend: str = "torch", passages: str = "pooled") -> dict[str, Any]:
+            backend: str = "torch", passages: str = "pooled",
+            index: str = "embedded") -> dict[str, Any]:
     """Each set scored; ``passages="whole"`` embeds each passage whole as well as its windows
-    (before issue 18), "pooled" pools its vector from its windows (rag/passage_embedding.py)."""
+    (before issue 18), "pooled" pools its vector from its windows (rag/passage_embedding.py).
+    ``index="servers"``: each set on a shared index, real PostgreSQL and Chroma servers started
+    here on loopback (bench/index_servers.py)."""
     from rag.evaluation import DEPTH, evaluate, read_questions
+    from rag.index_storage import ServerStorage
     from rag.library import Library
     from rag.scoring import DEFAULT_SCORING
 
@@ -234,8 +239,16 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
     if passages == "whole":
         embedder = EmbeddedWhole(embedder)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="enclave-retrieval-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="enclave-retrieval-") as tmp, \
+            contextlib.ExitStack() as servers:
         work = Path(tmp)
+        practice = None
+        if index == "servers":
+            from bench.index_servers import PracticeIndex, chroma_server, postgres_server
+
+            practice = PracticeIndex(
+                servers.enter_context(postgres_server(work / "postgres")),
+                servers.enter_context(chroma_server(work / "chroma")))
         corpus: Path | None = None
         for qs in sets:
             started = time.perf_counter()
@@ -251,7 +264,8 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
                 results[qs.name] = {"description": qs.description, "missing": missing}
                 progress(f"{qs.name}: documents missing ({', '.join(missing)}), not scored")
                 continue
-            library = Library(work / f"{qs.name}-index", embedder)
+            storage = ServerStorage(practice.fresh()) if practice is not None else None
+            library = Library(work / f"{qs.name}-index", embedder, storage=storage)
             try:
                 events = list(library.ingest([folder], "set"))
                 failed = [str(e.path) for e in events if e.kind == "failed"]
@@ -288,6 +302,7 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
         "scoring": DEFAULT_SCORING.to_json(),
         "embedding_backend": backend,
         "passages": passages,
+        "index": index,
         "sets": results,
     }
 
@@ -302,13 +317,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--passages", choices=("pooled", "whole"), default="pooled",
                    help="each passage's vector pooled from its windows (Enclave's way) or the "
                         "passage embedded whole as well (before issue 18)")
+    p.add_argument("--index", choices=("embedded", "servers"), default="embedded",
+                   help="the library's own files (default), or a shared index on real "
+                        "PostgreSQL and Chroma servers started on loopback")
     args = p.parse_args(argv)
     from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
     chosen = [s for s in SETS if args.sets is None or s.name in args.sets]
     result = measure(chosen, lambda m: print(m, file=sys.stderr, flush=True), args.embedder,
-                     args.passages)
+                     args.passages, args.index)
     if args.out.is_file() and args.sets is not None:
         # Scoring some sets keeps the others' last figures.
         previous = json.loads(args.out.read_text(encoding="utf-8")).get("sets", {})

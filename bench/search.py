@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -30,21 +29,20 @@ PASSAGES_PER_DOCUMENT = 20
 _INSERT_STEP = 2000
 
 
-def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int,
-          text: corpus.Corpus, seed: int) -> None:
+def _fill(storage: Any, start: int, stop: int, text: corpus.Corpus, seed: int) -> None:
+    """Passages ``start`` to ``stop`` written through the index's own parts, wherever the
+    storage keeps them (the library's files, or the practice's servers)."""
     import numpy as np
 
     from rag.catalog import Catalog
     from rag.documents import Passage
-    from rag.keyword_index import KeywordIndex
-    from rag.library import CHROMA_FOLDER
     from rag.passage_vectors import windows
-    from rag.vector_store import ChromaVectorStores
 
-    found = Catalog(catalog_db).find_collection(COLLECTION)
+    database = storage.connect()
+    found = Catalog(database).find_collection(COLLECTION)
     assert found is not None
-    store = ChromaVectorStores.embedded(index_dir / CHROMA_FOLDER).store(found.id)
-    keywords = KeywordIndex(catalog_db)
+    store = storage.open_vectors().store(found.id)
+    keywords = storage.keyword_index(database)
     rng = np.random.default_rng(seed)
     for first in range(start, stop, _INSERT_STEP):
         numbers = range(first, min(first + _INSERT_STEP, stop))
@@ -63,6 +61,7 @@ def _fill(catalog_db: sqlite3.Connection, index_dir: Path, start: int, stop: int
         offsets = np.cumsum([0, *counts]).tolist()
         store.add(passages, [rows[a:b] for a, b in itertools.pairwise(offsets)])
         keywords.add(found.id, passages)
+    database.close()
 
 
 class TimingEmbedder:
@@ -121,24 +120,28 @@ def _query_embedding_by_threads(embedder: Any, queries: Sequence[str]) -> dict[s
 
 
 def benchmark_search(*, sizes: Sequence[int], repeats: int, top_k: int = 5,
-                     progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+                     progress: Callable[[str], None] = lambda _m: None,
+                     storage: Any = None) -> dict[str, Any]:
+    """``storage``: where the index is (rag/index_storage.py); None, the library's own files
+    in a temporary folder."""
     from rag.embedder import MiniLMEmbedder
-    from rag.library import DATABASE_FILE, Library
+    from rag.index_storage import EmbeddedStorage
+    from rag.library import Library
 
     queries = corpus.SEARCH_QUERIES
     results = []
     with tempfile.TemporaryDirectory(prefix="enclave-bench-") as tmp:
         index_dir = Path(tmp) / "index"
+        storage = storage or EmbeddedStorage(index_dir)
         embedder = TimingEmbedder(MiniLMEmbedder().load())
-        library = Library(index_dir, embedder)
+        library = Library(index_dir, embedder, storage=storage)
         library.create_collection(COLLECTION)
-        catalog_db = sqlite3.connect(index_dir / DATABASE_FILE)
         text = corpus.Corpus(seed=5)
         filled = 0
         for size in sorted(sizes):
             progress(f"search: building {size} passages")
             started = time.perf_counter()
-            _fill(catalog_db, index_dir, filled, size, text, seed=size)
+            _fill(storage, filled, size, text, seed=size)
             build_s = time.perf_counter() - started
             filled = size
             progress(f"search: querying {size} passages")
@@ -155,7 +158,6 @@ def benchmark_search(*, sizes: Sequence[int], repeats: int, top_k: int = 5,
                 "build_seconds": rounded(build_s, 2),
             })
         by_threads = _query_embedding_by_threads(embedder, queries)
-        catalog_db.close()
         library.close()
     return {
         "method": "Library.search (hybrid: query embedding + Chroma HNSW, beside SQLite FTS5 "

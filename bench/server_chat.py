@@ -40,7 +40,7 @@ QUESTION = "Write a long, detailed story about a nurse on a night shift. ({tag})
 ALIAS = "bench-model"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -50,7 +50,7 @@ def _free_port() -> int:
 def local_server(model: Path, threads: int | None, n_ctx: int = 2048) -> Iterator[str]:
     """The real server on 127.0.0.1, for the length of the block; yields its URL."""
     work = Path(tempfile.mkdtemp(prefix="enclave-bench-server-"))
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "models.llama_server", "--model", str(model), "--alias", ALIAS,
            "--port", str(port), "--n-ctx", str(n_ctx), "--gpu-layers", "0",
            "--engine-cache", str(work / "engine-check.json")]

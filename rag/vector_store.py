@@ -27,6 +27,9 @@ _WRITE_BATCH = 1000
 _ENTRIES_PER_PASSAGE = 3
 # Metadata of each entry: "" on a passage's own entry, the passage id on its windows'.
 _WINDOW_OF = "window_of"
+# Metadata of each entry: the passage it belongs to (its own id, or its window's passage), so a
+# Chroma server can score exactly a few passages' entries without sending their vectors.
+_PASSAGE = "passage"
 _WINDOW_MARK = "#w"
 # Passages by id, from wherever the caller keeps them.
 PassageLookup = Callable[[Sequence[str]], Mapping[str, Passage]]
@@ -51,8 +54,12 @@ class ChromaVectorStores:
     """The client, and a VectorStore per collection id: embedded Chroma in a folder
     (``embedded``), or a practice's Chroma server (``on_server``)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, remote: bool = False) -> None:
         self._client = client
+        # On a server: vectors are scored there, not read back (a vector read costs about a
+        # millisecond there, as JSON); collection handles are kept (each lookup is a request).
+        self._remote = remote
+        self._handles: dict[str, Any] = {}
 
     @classmethod
     def embedded(cls, folder: Path) -> ChromaVectorStores:
@@ -69,15 +76,19 @@ class ChromaVectorStores:
         """chromadb's HTTP client on the server, with its token (Chroma's own token auth) and
         the practice's CA when it uses TLS; a server that is down, refuses the token or fails
         TLS is one sentence (IndexServerError)."""
-        return cls(server.connect())
+        return cls(server.connect(), remote=True)
 
     def store(self, collection_id: str,
               lookup: PassageLookup | None = None) -> ChromaVectorStore:
-        collection = self._client.get_or_create_collection(
-            collection_id, embedding_function=None,
-            configuration={"hnsw": _HNSW},
-        )
-        return ChromaVectorStore(collection, lookup)
+        collection = self._handles.get(collection_id)
+        if collection is None:
+            collection = self._client.get_or_create_collection(
+                collection_id, embedding_function=None,
+                configuration={"hnsw": _HNSW},
+            )
+            if self._remote:
+                self._handles[collection_id] = collection
+        return ChromaVectorStore(collection, lookup, remote=self._remote)
 
     def rebuild(self, collection_id: str, keep: Sequence[str],
                 lookup: PassageLookup | None = None) -> ChromaVectorStore:
@@ -85,6 +96,7 @@ class ChromaVectorStores:
         back), under its own name again: Chroma cannot delete from or add to a collection
         whose vector index lost entries (it fails applying its log). Whatever a crash midway
         leaves, the next rebuild starts over; the passages' texts are kept by the caller."""
+        self._handles.pop(collection_id, None)
         spare = f"{collection_id[:50]}-rebuild"
         names = {c.name for c in self._client.list_collections()}
         if spare in names:
@@ -108,6 +120,7 @@ class ChromaVectorStores:
         self._client.close()
 
     def drop(self, collection_id: str) -> None:
+        self._handles.pop(collection_id, None)
         names = {c.name for c in self._client.list_collections()}
         if collection_id in names:
             self._client.delete_collection(collection_id)
@@ -124,8 +137,10 @@ class ChromaVectorStore:
     happened to return.
     """
 
-    def __init__(self, collection: Any, lookup: PassageLookup | None = None) -> None:
+    def __init__(self, collection: Any, lookup: PassageLookup | None = None,
+                 remote: bool = False) -> None:
         self._collection = collection
+        self._remote = remote
         # Where the passages' texts are read from: the library's SQLite table when it gives
         # one (well under a millisecond), else Chroma's own copy (about 5 ms a query).
         self._lookup = lookup or self._stored_passages
@@ -137,7 +152,7 @@ class ChromaVectorStore:
         texts: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for passage, passage_vectors in zip(passages, embeddings, strict=True):
-            meta = _metadata(passage) | {_WINDOW_OF: ""}
+            meta = _metadata(passage) | {_WINDOW_OF: "", _PASSAGE: passage.passage_id}
             for n, vector in enumerate(passage_vectors):
                 ids.append(passage.passage_id if n == 0 else _window_id(passage.passage_id, n))
                 vectors.append(list(map(float, vector)))
@@ -177,11 +192,9 @@ class ChromaVectorStore:
         missing = [e for ids in entries.values() for e in ids if e not in found_similarity]
         similarity = dict(found_similarity)
         if missing:
-            vectors = self._collection.get(ids=missing, include=["embeddings"])
-            if vectors["ids"]:
-                dots = np.asarray(vectors["embeddings"], dtype=np.float32) @ np.asarray(
-                    embedding, dtype=np.float32)
-                similarity.update(zip(vectors["ids"], dots.tolist(), strict=True))
+            owners = {_owner(e) for e in missing}
+            similarity.update(self._entry_similarities(
+                embedding, missing, sum(len(entries[o]) for o in owners)))
         hits = []
         for pid in passage_ids:
             if pid not in passages:
@@ -201,12 +214,7 @@ class ChromaVectorStore:
             return {}
         entries = {p.passage_id: entry_ids(p) for p in passages}
         wanted = [e for ids in entries.values() for e in ids]
-        stored = self._collection.get(ids=wanted, include=["embeddings"])
-        similarity: dict[str, float] = {}
-        if stored["ids"]:
-            dots = np.asarray(stored["embeddings"], dtype=np.float32) @ np.asarray(
-                embedding, dtype=np.float32)
-            similarity = dict(zip(stored["ids"], dots.tolist(), strict=True))
+        similarity = self._entry_similarities(embedding, wanted, len(wanted))
         found = {}
         for pid, ids in entries.items():
             if pid in similarity:
@@ -214,6 +222,29 @@ class ChromaVectorStore:
                 found[pid] = blended_similarity(similarity[pid],
                                                 max(window_values) if window_values else None)
         return found
+
+    def _entry_similarities(self, embedding: Sequence[float], wanted: Sequence[str],
+                            owned: int) -> dict[str, float]:
+        """The question's cosine to each of these entries, exactly: from their vectors read
+        back, or on a server, scored there (a query of only their passages' entries, ``owned``
+        of them in all, which Chroma answers by comparing the question with each)."""
+        if not wanted:
+            return {}
+        if self._remote:
+            owners = sorted({_owner(e) for e in wanted})
+            found = self._collection.query(
+                query_embeddings=[list(map(float, embedding))], n_results=max(owned, 1),
+                where={_PASSAGE: {"$in": owners}}, include=["distances"])
+            wanted_set = set(wanted)
+            return {entry: 1.0 - float(distance) for entry, distance in
+                    zip(found["ids"][0], found["distances"][0], strict=True)
+                    if entry in wanted_set} if found["ids"] else {}
+        stored = self._collection.get(ids=list(wanted), include=["embeddings"])
+        if not stored["ids"]:
+            return {}
+        dots = np.asarray(stored["embeddings"], dtype=np.float32) @ np.asarray(
+            embedding, dtype=np.float32)
+        return dict(zip(stored["ids"], dots.tolist(), strict=True))
 
     def _stored_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
         stored = self._collection.get(ids=list(passage_ids), include=["documents", "metadatas"])

@@ -79,7 +79,7 @@ def practice_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
     """The practice's shared index servers, one of each for the session: a real PostgreSQL (a
     fresh cluster with password authentication) and Chroma's server with its token auth, on
     127.0.0.1 (tests/index_servers.py)."""
-    from tests.index_servers import PracticeIndex, chroma_server, postgres_server
+    from bench.index_servers import PracticeIndex, chroma_server, postgres_server
 
     work = tmp_path_factory.mktemp("practice-index")
     with postgres_server(work / "postgres") as postgres, chroma_server(work / "chroma") as chroma:
@@ -89,7 +89,7 @@ def practice_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]
 @pytest.fixture
 def shared_index(practice_index: object) -> object:
     """The index servers as a new practice's: an empty database, no collections."""
-    from tests.index_servers import PracticeIndex
+    from bench.index_servers import PracticeIndex
 
     assert isinstance(practice_index, PracticeIndex)
     return practice_index.fresh()

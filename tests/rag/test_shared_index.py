@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.index_servers import (
+    DB_PASSWORD,
+    INDEX_TOKEN,
+    PracticeIndex,
+    chroma_server,
+    postgres_server,
+)
 from desktop.app.storage_errors import explain
 from rag.embedder import MiniLMEmbedder
 from rag.index_servers import IndexServers, VectorServer
@@ -18,13 +25,6 @@ from rag.library import Library
 from rag.pg_keyword_index import PgKeywordIndex
 from rag.postgres import DatabaseOptions, IndexServerError
 from tests.factories import make_text
-from tests.index_servers import (
-    DB_PASSWORD,
-    INDEX_TOKEN,
-    PracticeIndex,
-    chroma_server,
-    postgres_server,
-)
 
 
 def workstation(servers: IndexServers, home: Path, embedder: MiniLMEmbedder) -> Library:

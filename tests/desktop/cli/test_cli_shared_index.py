@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.index_servers import DB_PASSWORD, INDEX_TOKEN
 from rag.index_servers import IndexServers
-from tests.index_servers import DB_PASSWORD, INDEX_TOKEN
 
 
 def configure(home: Path, servers: IndexServers) -> None:

@@ -1,6 +1,6 @@
-"""A practice's real index servers for the tests, on 127.0.0.1: PostgreSQL (Debian's, a fresh
-cluster with password authentication) and Chroma's server with token auth (rag/vector_server.py).
-"""
+"""A practice's real index servers on 127.0.0.1, for the tests and the scale benchmark:
+PostgreSQL (Debian's, a fresh cluster with password authentication) and Chroma's server with
+token auth (rag/vector_server.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.server_chat import free_port
 from rag.index_servers import IndexServers, VectorServer
 from rag.postgres import DatabaseOptions
-from tests.model_server import ROOT, free_port
 
+ROOT = Path(__file__).resolve().parents[1]
 INDEX_TOKEN = "s3cret-index-token"
 DB_USER = "enclave"
 DB_PASSWORD = "s3cret-db-password"

@@ -1,0 +1,71 @@
+"""The shared index's keyword side on a real PostgreSQL ranks as embedded mode's FTS5 does: the
+same BM25, from statistics that follow every write and delete."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bench.index_servers import PracticeIndex
+from rag.documents import Passage
+from rag.keyword_index import KeywordIndex
+from rag.pg_keyword_index import PgKeywordIndex
+from rag.postgres import PgConnection
+
+TEXTS = [
+    ("lease", "Notice", "The tenant may end this lease by giving three months' notice in "
+                        "writing to the landlord."),
+    ("lease", "Rent", "Rent is payable monthly in advance; late rent carries interest."),
+    ("lease", "Repairs", "The landlord repairs the structure; the tenant repairs the inside."),
+    ("policy", "Retention", "Patient records are kept for ten years after the last visit."),
+    ("policy", "Access", "Records may be read by the treating clinician and the patient."),
+    ("policy", "Dose", "Paracetamol 500 mg every four to six hours, at most 4 g a day."),
+]
+
+
+def passages(doc: str) -> list[Passage]:
+    return [Passage(f"{doc:0>64}", f"/docs/{doc}.txt", doc.title(), section, None, n, text)
+            for n, (d, section, text) in enumerate(TEXTS) if d == doc]
+
+
+@pytest.fixture
+def both(practice_index: PracticeIndex) -> tuple[KeywordIndex, PgKeywordIndex]:
+    fts = KeywordIndex(sqlite3.connect(":memory:"))
+    fts.ensure("c")
+    servers = practice_index.fresh()
+    pg = PgKeywordIndex(PgConnection(servers.database))
+    for doc in ("lease", "policy"):
+        fts.add("c", passages(doc))
+        pg.add("c", passages(doc))
+    return fts, pg
+
+
+@pytest.mark.parametrize("query", ["tenant notice", "patient records", "rent interest",
+                                   "landlord repairs structure", "500 mg paracetamol"])
+def test_the_same_passages_rank_first_with_the_same_bm25(
+        both: tuple[KeywordIndex, PgKeywordIndex], query: str) -> None:
+    fts, pg = both
+    expected, got = fts.search("c", query, 3), pg.search("c", query, 3)
+    assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine.score == pytest.approx(theirs.score, rel=0.02)
+
+
+def test_the_statistics_follow_a_deleted_document(
+        both: tuple[KeywordIndex, PgKeywordIndex], practice_index: PracticeIndex) -> None:
+    pg = both[1]
+    pg.delete_document("c", passages("lease")[0].doc_sha256)
+    fresh = PgKeywordIndex(PgConnection(practice_index.fresh().database))
+    fresh.add("c", passages("policy"))
+    assert pg.passage_count("c") == fresh.passage_count("c") == 3
+    for query in ("patient records", "records kept ten years"):
+        assert [(h.passage.passage_id, round(h.score, 6)) for h in pg.search("c", query, 3)] \
+            == [(h.passage.passage_id, round(h.score, 6)) for h in fresh.search("c", query, 3)]
+    assert pg.search("c", "tenant notice", 3) == []
+    # A passage written again (after a crash) counts once.
+    pg.add("c", passages("policy"))
+    assert pg.passage_count("c") == 3
+    assert pg.search("c", "patient records", 1)[0].score == pytest.approx(
+        fresh.search("c", "patient records", 1)[0].score)
+    assert pg.rare_terms("c", "paracetamol for the patient", 1) == ["paracetamol"]
