@@ -37,6 +37,10 @@ def ask_options(settings: Settings) -> AskOptions:
                       max_tokens=settings.max_tokens, temperature=settings.temperature)
 
 
+# Where the document index lives (rag/index_storage.py): a change reopens the library there.
+INDEX_KEYS = ("index_backend", "index_vector_server_url", "index_vector_token_file",
+              "index_database_url", "index_database_password_file", "index_server_ca_file")
+
 class Application:
     def __init__(self, settings: Settings, *, open_library: LibraryFactory,
                  open_assistant: AssistantFactory, load_model: ModelFactory) -> None:
@@ -99,10 +103,19 @@ class Application:
         return ModelThread(lambda: self._load_model(chosen)).start()
 
     def reconfigure(self, settings: Settings) -> None:
-        """New settings take effect on the next question: the assistant is rebuilt, and the
-        audit log follows the question-logging choice."""
+        """New settings take effect on the next question: the assistant is rebuilt, the library
+        reopened where the index settings now say, and the audit log follows the
+        question-logging choice."""
         with self._lock:
+            moved = any(getattr(settings, k) != getattr(self._settings, k) for k in INDEX_KEYS)
             self._settings = settings
+            if moved and self._library is not None:
+                # The documents are somewhere else now (the practice's servers, or back on
+                # this computer): the library opens there on its next use.
+                close = getattr(self._library, "close", None)
+                if callable(close):
+                    close()
+                self._library = None
             self._assistant = None
             self.audit.question_logging = settings.question_logging
             self.ask = AskService(self.assistant, self.audit, ask_options(settings))

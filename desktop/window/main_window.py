@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         banner_row.setContentsMargins(24, 6, 24, 0)
         banner_row.addWidget(self.banner)
         self.transcript = Transcript()
+        self.transcript.empty_state.show_where(_on_servers(self.settings))
         self.documents.documents_changed.connect(
             lambda: self.transcript.empty_state.show_documents(self.documents.document_count,
                                                                self.documents.collection))
@@ -580,6 +581,9 @@ class MainWindow(QMainWindow):
         if self._guard is not None:
             self._guard.allow(allowed_endpoints(new))  # the model server's, if it changed
             self.status.refresh_privacy()
+        self.transcript.empty_state.show_where(_on_servers(new))
+        self.transcript.empty_state.show_documents(self.documents.document_count,
+                                                   self.documents.collection)
         self._record("settings_change", changes={k: str(v) for k, v in changes.items()})
         if RELOAD_KEYS & changes.keys():
             if self.pending is not None:
@@ -626,3 +630,8 @@ class MainWindow(QMainWindow):
 def _title_from(question: str) -> str:
     title = " ".join(question.split())
     return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _on_servers(settings: Settings) -> bool:
+    """Whether questions or documents go to the practice's servers."""
+    return settings.chat_backend == "server" or settings.index_backend == "server"

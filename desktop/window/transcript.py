@@ -371,6 +371,8 @@ class EmptyState(QWidget):
         title.setWordWrap(True)  # a narrow window wraps it rather than cutting it off
         steps = QLabel()
         self.steps = steps
+        # Where questions and documents go: this computer, or also the practice's servers.
+        self.where = "Everything stays on this computer."
         self.show_documents(0, None)
         steps.setObjectName("muted")
         steps.setWordWrap(True)
@@ -380,6 +382,12 @@ class EmptyState(QWidget):
         layout.addWidget(steps)
         layout.addStretch(2)
 
+
+    def show_where(self, on_servers: bool) -> None:
+        """Say truthfully where things go: with the model or the index on the practice's
+        servers, not "this computer" alone."""
+        self.where = ("Everything stays on this computer and the practice's own servers."
+                      if on_servers else "Everything stays on this computer.")
 
     def show_documents(self, count: int, collection: str | None) -> None:
         """The first step says what is there: documents ready, or how to add them."""
@@ -392,7 +400,7 @@ class EmptyState(QWidget):
                      "drag them onto the window.<br>")
         self.steps.setText(first + "2.  Type your question below and press <b>Ctrl+Enter</b>."
                            "<br>3.  Click a source under the answer to read the passage in its "
-                           "page.<br><br>Everything stays on this computer.")
+                           f"page.<br><br>{self.where}")
 
 
 class Transcript(QScrollArea):

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop.app.settings import DEFAULT_MODEL_FILE, SettingsError, load_settings, save_settings
+from desktop.app.settings import (
+    DEFAULT_MODEL_FILE,
+    Settings,
+    SettingsError,
+    load_settings,
+    save_settings,
+)
 
 
 def test_defaults_live_under_enclave_home(enclave_home: Path) -> None:
@@ -84,3 +90,33 @@ def test_two_enclaves_starting_at_once_both_start(tmp_path: Path,
     monkeypatch.setattr(Path, "exists", created_meanwhile)
     assert load_settings().home == home
     assert home.is_dir()
+
+
+def test_moving_the_index_to_the_practices_servers_reopens_the_library_there(
+        enclave_home: Path) -> None:
+    """A settings change that moves the documents (embedded to the shared servers) takes
+    effect at the next use: the old library is closed, a new one opened with the new place."""
+    from desktop.app.application import Application
+
+    opened: list[tuple[str, str]] = []
+    closed: list[int] = []
+
+    class Opened:
+        def __init__(self, settings: Settings) -> None:
+            opened.append((settings.index_backend, settings.index_database_url))
+
+        def close(self) -> None:
+            closed.append(1)
+
+    settings = load_settings()
+    app = Application(settings, open_library=Opened, open_assistant=lambda s, lib: None,
+                      load_model=lambda s: None)
+    app.library()
+    app.reconfigure(settings.replace(max_tokens=64))  # not about the index: kept open
+    app.library()
+    assert opened == [("embedded", "")] and closed == []
+    shared = settings.replace(index_backend="server", index_database_url="postgresql://e@db/e",
+                              index_vector_server_url="http://index:8000")
+    app.reconfigure(shared)
+    app.library()
+    assert opened == [("embedded", ""), ("server", "postgresql://e@db/e")] and closed == [1]

@@ -75,3 +75,35 @@ def test_with_a_server_allowed_the_status_bar_does_not_claim_offline(qtbot, tmp_
     assert bar.privacy.text() == "● On-prem servers only · 0 network attempts blocked"
     assert "10.77.0.2:8080" in bar.privacy.toolTip()
     bar.detach()
+
+
+def test_the_window_on_a_shared_index_shows_and_cites_what_another_desk_indexed(
+        qtbot, shared_index, embedder, default_model_path: Path, tmp_path: Path) -> None:
+    """Reception indexes the practice's policy; a clinician's window, on the same shared index
+    (a real PostgreSQL and Chroma server), lists the collection, answers from it with its
+    citation (what the guard then allows: tests/desktop/egress/test_egress_guard.py)."""
+    from rag.index_storage import ServerStorage
+    from rag.library import Library
+    from tests.factories import make_text
+
+    policy = make_text(tmp_path / "retention.txt", "Records retention policy.\n\nPatient "
+                       "records are kept for ten years after the last visit.\n")
+    reception = Library(tmp_path / "reception", embedder, storage=ServerStorage(shared_index))
+    list(reception.ingest([policy], "Policies"))
+    reception.close()
+    (tmp_path / "index-token").write_text(shared_index.vectors.token, encoding="utf-8")
+    window = open_window(qtbot, max_tokens=24, collection="Policies", index_backend="server",
+                         model_path=str(default_model_path),
+                         index_vector_server_url=shared_index.vectors.url,
+                         index_vector_token_file=str(tmp_path / "index-token"),
+                         index_database_url=shared_index.database.url,
+                         index_database_password_file=str(shared_index.database.password_file))
+    qtbot.waitUntil(lambda: window.documents.document_list.count() == 1)
+    assert window.documents.collection == "Policies"
+    # The window never claims that everything stays on this computer.
+    assert "this computer and the practice's own servers" in \
+        window.transcript.empty_state.steps.text()
+    ask(qtbot, window, "How long are patient records kept?")
+    answer = window.transcript.cards()[-1]
+    assert isinstance(answer, AnswerCard)
+    assert [Path(c["source"]).name for c in answer.citations][:1] == ["retention.txt"]
