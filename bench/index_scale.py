@@ -34,13 +34,14 @@ from bench.stats import rounded
 COLLECTION = "Shared matter"
 
 
-def write_folders(root: Path, clients: int) -> list[Path]:
-    """One folder of real licence texts per client; each client's copies differ by a line."""
+def write_folders(root: Path, clients: int, files: int = len(NAMES)) -> list[Path]:
+    """One folder of ``files`` real licence texts per client; each client's copies differ by a
+    line."""
     folders = []
     for n in range(clients):
         folder = root / f"desk{n}"
         folder.mkdir(parents=True, exist_ok=True)
-        for name in NAMES:
+        for name in NAMES[:files]:
             text = (LICENCES / name).read_text(encoding="utf-8", errors="replace")
             (folder / f"{name}-{n}.txt").write_text(f"Copy kept by desk {n}.\n{text}",
                                                     encoding="utf-8")
@@ -90,6 +91,7 @@ def _practice(work: Path) -> Iterator[Any]:
 
 
 def benchmark_index_scale(*, sizes: Sequence[int], repeats: int, clients: int,
+                          files: int = len(NAMES),
                           progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     from bench.search import benchmark_search
     from rag.index_storage import ServerStorage
@@ -102,7 +104,7 @@ def benchmark_index_scale(*, sizes: Sequence[int], repeats: int, clients: int,
                                       storage=ServerStorage(practice.fresh()))
             progress("index scale: search on the library's own files")
             embedded = benchmark_search(sizes=sizes, repeats=repeats, progress=progress)
-            folders = write_folders(work / "docs", clients)
+            folders = write_folders(work / "docs", clients, files)
             progress(f"index scale: {clients} workstations ingesting into the servers")
             servers = practice.fresh()
             homes = [work / f"server-desk{n}" for n in range(clients)]
@@ -152,12 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--files", type=int, default=len(NAMES),
+                        help="licence texts each client ingests")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
     result = benchmark_index_scale(sizes=args.sizes, repeats=args.repeats, clients=args.clients,
+                                   files=args.files,
                                    progress=lambda m: print(m, file=sys.stderr, flush=True))
     for line in describe(result):
         print(line)

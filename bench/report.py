@@ -97,6 +97,13 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                      f"wait p50 {many['wait_p50_seconds']} s, longest "
                      f"{many['wait_max_seconds']} s, {many['total_tokens_per_second']} tok/s "
                      "in all")
+    x = result.get("index_servers", {})
+    if x and "error" not in x:
+        from bench.index_scale import describe
+
+        lines.append("Shared index (PostgreSQL and Chroma's server on 127.0.0.1) beside "
+                     "embedded mode:")
+        lines.extend(f"  {line}" for line in describe(x))
     u = result.get("startup", {})
     if "error" not in u:
         if u.get("available"):

@@ -59,6 +59,7 @@ def run_benchmarks(settings: Settings, profile: Profile,
     from bench.api import benchmark_api
     from bench.cpu_variants import benchmark_cpu_variants
     from bench.generation import benchmark_generation
+    from bench.index_scale import benchmark_index_scale
     from bench.ingestion import benchmark_ingestion
     from bench.retrieval_quality import compare_passage_vectors, named_sets
     from bench.search import benchmark_search
@@ -90,6 +91,9 @@ def run_benchmarks(settings: Settings, profile: Profile,
         "model_server": lambda: benchmark_model_server(
             settings.model_path, rounds=profile.server_rounds, max_tokens=profile.server_tokens,
             clients=profile.server_clients, threads=settings.threads, progress=progress),
+        "index_servers": lambda: benchmark_index_scale(
+            sizes=profile.index_sizes, repeats=profile.index_repeats,
+            clients=profile.index_clients, files=profile.index_files, progress=progress),
         "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
         "memory": lambda: measure_memory(settings.model_path),
     }

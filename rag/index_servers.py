@@ -44,6 +44,7 @@ class VectorServer:
 
         host, port = self.endpoint()
         where = f"the vector server at {host}:{port}"
+        subject = where.capitalize()
         options: dict[str, Any] = {"anonymized_telemetry": False}
         if self.token:
             options |= {"chroma_client_auth_provider": _TOKEN_AUTH,
@@ -57,12 +58,12 @@ class VectorServer:
             _limit_waits(client, self.timeout_s)
             client.list_collections(limit=1)  # the token is checked here
         except ChromaAuthError as exc:
-            raise IndexServerError(f"{where} refused Enclave's token. Check "
+            raise IndexServerError(f"{subject} refused Enclave's token. Check "
                                    "index_vector_token_file in Settings.") from exc
         except (httpx.HTTPError, ValueError, ConnectionError) as exc:
             reason = str(exc) or type(exc).__name__
             if "CERTIFICATE" in reason.upper() or "SSL" in reason.upper():
-                raise IndexServerError(f"{where} could not be verified over TLS. Set "
+                raise IndexServerError(f"{subject} could not be verified over TLS. Set "
                                        "index_server_ca_file in Settings to the practice's CA "
                                        "certificate.") from exc
             raise IndexServerError(f"Enclave could not reach {where}. Start the server, or "

@@ -101,18 +101,19 @@ def describe_failure(host: str, port: int, exc: BaseException) -> str:
     """What a person can act on, from libpq's message (which never holds the password)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     where = f"the document database at {host}:{port}"
+    subject = where.capitalize()
     if "password authentication failed" in text or "no password supplied" in text:
-        return (f"{where} refused Enclave's password. Check index_database_password_file in "
+        return (f"{subject} refused Enclave's password. Check index_database_password_file in "
                 "Settings (a libpq password file: host:port:database:user:password).")
     if "certificate" in text or "SSL" in text:
-        return (f"{where} could not be verified over TLS ({text}). Set index_server_ca_file in "
+        return (f"{subject} could not be verified over TLS ({text}). Set index_server_ca_file in "
                 "Settings to the practice's CA certificate.")
     if "no pg_hba.conf entry" in text:
-        return (f"{where} does not let this computer sign in (no pg_hba.conf entry for it). "
+        return (f"{subject} does not let this computer sign in (no pg_hba.conf entry for it). "
                 "Ask IT to allow it (docs/SERVERS.md).")
     if "does not exist" in text:
-        return f"{where} answered, but {text}. Ask IT to create it (docs/SERVERS.md)."
+        return f"{subject} answered, but {text}. Ask IT to create it (docs/SERVERS.md)."
     if "timeout" in text.lower():
-        return f"{where} did not answer within {CONNECT_TIMEOUT_S} s. Is the server running?"
+        return f"{subject} did not answer within {CONNECT_TIMEOUT_S} s. Is the server running?"
     return (f"Enclave could not reach {where} ({text}). Start the server, or correct "
             "index_database_url in Settings.")

@@ -82,6 +82,14 @@ def test_every_figure_is_measured_and_numeric(tiny_run: tuple[dict[str, Any], Pa
             assert _is_number(size[key]), f"search at {size['passages']}: {key}"
     by_threads = result["search"]["query_embedding_by_torch_threads"]
     assert by_threads and all(_is_number(v) for v in by_threads.values())
+    shared = result["index_servers"]
+    assert [s["passages"] for s in shared["search"]["servers"]] == list(TINY.index_sizes)
+    for size in shared["search"]["servers"]:
+        assert _is_number(size["p50_ms"]) and _is_number(size["p95_ms"])
+    for side in ("servers", "embedded_same_folder", "embedded_one_process"):
+        ingest = shared["ingest"][side]
+        assert ingest["files"] == TINY.index_clients * TINY.index_files, side
+        assert ingest["passages"] > 0 and _is_number(ingest["passages_per_s"])
     variants = result["cpu_variants"]
     if variants["available"]:
         chosen = variants["chosen"]
@@ -131,7 +139,8 @@ def test_the_summary_names_every_section(tiny_run: tuple[dict[str, Any], Path, P
     for words in ("decode ratio, token-interleaved", "decode, whole runs", "time to first token",
                   "prompt processing", "pages/s", "re-ingest", "passages:",
                   "Start-up: window painted", "Memory (RSS)", "llama.cpp CPU variants",
-                  "Local API (streamed", "embedded whole as well"):
+                  "Local API (streamed", "embedded whole as well",
+                  "Shared index (PostgreSQL and Chroma's server"):
         assert words in text
 
 
