@@ -30,6 +30,12 @@ SETTINGS_KEYS: Mapping[str, type] = {
     "chat_server_token_file": str,
     "chat_server_ca_file": str,
     "chat_server_timeout": int,
+    "index_backend": str,
+    "index_vector_server_url": str,
+    "index_vector_token_file": str,
+    "index_database_url": str,
+    "index_database_password_file": str,
+    "index_server_ca_file": str,
     "reading_time_limit": int,
     "reading_memory_limit": int,
 }
