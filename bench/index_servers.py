@@ -43,10 +43,11 @@ class Postgres:
     passfile: Path
     bin: Path
     as_user: list[str] = field(default_factory=list)  # runuser prefix when we are root
+    tls: str = ""  # the server's TLS options, when it has a certificate
 
-    def options(self, database: str) -> DatabaseOptions:
+    def options(self, database: str, ca_file: Path | None = None) -> DatabaseOptions:
         return DatabaseOptions(f"postgresql://{DB_USER}@127.0.0.1:{self.port}/{database}",
-                               password_file=self.passfile)
+                               password_file=self.passfile, ca_file=ca_file)
 
     def create_database(self, name: str) -> None:
         subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
@@ -62,7 +63,7 @@ class Postgres:
         started = subprocess.run(
             [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
              str(self.data / "server.log"), "-o", f"-c listen_addresses=127.0.0.1 -p "
-             f"{self.port} -c unix_socket_directories={self.data}", "start"],
+             f"{self.port} -c unix_socket_directories={self.data}{self.tls}", "start"],
             capture_output=True, text=True)
         if started.returncode != 0:
             log = self.data / "server.log"
@@ -71,7 +72,8 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres_server(work: Path) -> Iterator[Postgres]:
+def postgres_server(work: Path, cert: tuple[Path, Path] | None = None) -> Iterator[Postgres]:
+    """A fresh cluster on 127.0.0.1; with ``cert`` (certificate, key), it speaks TLS too."""
     work.mkdir(parents=True, exist_ok=True)
     bin_dir = postgres_bin()
     as_user: list[str] = []
@@ -93,7 +95,16 @@ def postgres_server(work: Path) -> Iterator[Postgres]:
     passfile = work / "passfile"
     passfile.write_text(f"127.0.0.1:{port}:*:{DB_USER}:{DB_PASSWORD}\n", encoding="utf-8")
     passfile.chmod(0o600)
-    server = Postgres(port, data, passfile, bin_dir, as_user)
+    tls = ""
+    if cert is not None:
+        for source, name in zip(cert, ("server.crt", "server.key"), strict=True):
+            shutil.copyfile(source, cluster / name)
+            (cluster / name).chmod(0o600)
+            if os.geteuid() == 0:
+                shutil.chown(cluster / name, "postgres", "postgres")
+        tls = (f" -c ssl=on -c ssl_cert_file={cluster / 'server.crt'} "
+               f"-c ssl_key_file={cluster / 'server.key'}")
+    server = Postgres(port, data, passfile, bin_dir, as_user, tls)
     server.start()
     try:
         yield server
@@ -108,9 +119,10 @@ class Chroma:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    ca_file: Path | None = None
 
     def server(self, token: str = INDEX_TOKEN) -> VectorServer:
-        return VectorServer(self.url, token=token)
+        return VectorServer(self.url, token=token, ca_file=self.ca_file)
 
     def wipe(self) -> None:
         """Every collection removed (one server serves the session's tests)."""
@@ -125,8 +137,10 @@ class Chroma:
 
 
 @contextlib.contextmanager
-def chroma_server(work: Path, token: str = INDEX_TOKEN,
-                  port: int | None = None) -> Iterator[Chroma]:
+def chroma_server(work: Path, token: str = INDEX_TOKEN, port: int | None = None,
+                  cert: tuple[Path, Path, Path] | None = None) -> Iterator[Chroma]:
+    """Chroma's server on 127.0.0.1 with its token; with ``cert`` (CA, certificate, key), over
+    TLS."""
     work.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     token_file = work / "token"
@@ -135,10 +149,12 @@ def chroma_server(work: Path, token: str = INDEX_TOKEN,
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag.vector_server", "--path", str(work / "data"),
-             "--port", str(port), "--token-file", str(token_file)],
+             "--port", str(port), "--token-file", str(token_file),
+             *(["--ssl-certfile", str(cert[1]), "--ssl-keyfile", str(cert[2])] if cert else [])],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    running = Chroma(f"http://127.0.0.1:{port}", process, log)
+    scheme = "https" if cert else "http"
+    running = Chroma(f"{scheme}://127.0.0.1:{port}", process, log, cert[0] if cert else None)
     try:
         _wait_answering(running)
         yield running
@@ -159,8 +175,9 @@ def _wait_answering(chroma: Chroma, timeout_s: float = 90.0) -> None:
         if chroma.process.poll() is not None:
             raise RuntimeError(f"the Chroma server exited: {chroma.log.read_text('utf-8')}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{chroma.url}/api/v2/heartbeat", timeout=2,
-                         trust_env=False).status_code == 200:
+            if httpx.get(f"{chroma.url}/api/v2/heartbeat", timeout=2, trust_env=False,
+                         verify=str(chroma.ca_file) if chroma.ca_file else True
+                         ).status_code == 200:
                 return
         time.sleep(0.25)
     raise RuntimeError(f"the Chroma server did not answer within {timeout_s:g} s")

@@ -61,14 +61,25 @@ class VectorServer:
             raise IndexServerError(f"{subject} refused Enclave's token. Check "
                                    "index_vector_token_file in Settings.") from exc
         except (httpx.HTTPError, ValueError, ConnectionError) as exc:
-            reason = str(exc) or type(exc).__name__
-            if "CERTIFICATE" in reason.upper() or "SSL" in reason.upper():
+            if any("CERTIFICATE" in reason.upper() or "SSL" in reason.upper()
+                   for reason in _reasons(exc)):
                 raise IndexServerError(f"{subject} could not be verified over TLS. Set "
                                        "index_server_ca_file in Settings to the practice's CA "
                                        "certificate.") from exc
             raise IndexServerError(f"Enclave could not reach {where}. Start the server, or "
                                    "correct index_vector_server_url in Settings.") from exc
         return client
+
+
+def _reasons(exc: BaseException) -> list[str]:
+    """The messages of an error and of those it came from (chromadb words a refused
+    certificate as "Could not connect to a Chroma server")."""
+    found: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(found) < 10:
+        found.append(f"{type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return found
 
 
 def _limit_waits(client: Any, timeout_s: float) -> None:

@@ -23,7 +23,7 @@ from rag.index_servers import IndexServers, VectorServer
 from rag.index_storage import ServerStorage
 from rag.library import Library
 from rag.pg_keyword_index import PgKeywordIndex
-from rag.postgres import DatabaseOptions, IndexServerError
+from rag.postgres import DatabaseOptions, IndexServerError, PgConnection
 from tests.factories import make_text
 
 
@@ -210,3 +210,70 @@ def test_a_wrong_token_or_password_is_one_sentence_without_the_secret(
     assert "wrong-password" not in str(password.value)
     with pytest.raises(IndexServerError, match="holds a password"):
         DatabaseOptions(f"postgresql://enclave:{DB_PASSWORD}@127.0.0.1:5432/x").endpoint()
+
+
+def test_the_vector_server_scores_passages_as_the_embedded_store_does(
+        practice_index: PracticeIndex, tmp_path: Path) -> None:
+    """On a server the few passages a search asks about are scored there (their vectors are
+    not sent back): the similarities are the embedded store's, to float precision."""
+    import numpy as np
+
+    from rag.documents import Passage
+    from rag.passage_vectors import windows
+    from rag.vector_store import ChromaVectorStores
+
+    practice_index.chroma.wipe()
+    rng = np.random.default_rng(7)
+    passages = [Passage(f"{n % 3:0>64}", f"/docs/{n % 3}.txt", "T", "", None, n,
+                        ". ".join(f"Sentence {n} {k} about topic {k % 4}" for k in range(12)))
+                for n in range(30)]
+    vectors = []
+    for p in passages:
+        block = rng.standard_normal((1 + len(windows(p)), 8)).astype(np.float32)
+        vectors.append((block / np.linalg.norm(block, axis=1, keepdims=True)).tolist())
+    local = ChromaVectorStores.embedded(tmp_path / "chroma").store("c-parity")
+    served = ChromaVectorStores.on_server(practice_index.chroma.server()).store("c-parity")
+    for store in (local, served):
+        store.add(passages, vectors)
+    question = vectors[4][0]
+    by_local, by_server = local.query(question, 5), served.query(question, 5)
+    assert [h.passage.passage_id for h in by_server] == [h.passage.passage_id for h in by_local]
+    for mine, theirs in zip(by_server, by_local, strict=True):
+        assert mine.similarity == pytest.approx(theirs.similarity, abs=1e-5)
+        assert mine.best_window == pytest.approx(theirs.best_window, abs=1e-5)
+    wanted = passages[10:20]
+    local_scores, server_scores = (local.similarities(question, wanted),
+                                   served.similarities(question, wanted))
+    assert server_scores.keys() == local_scores.keys() == {p.passage_id for p in wanted}
+    for pid, value in local_scores.items():
+        assert server_scores[pid] == pytest.approx(value, abs=1e-5)
+
+
+def test_both_index_servers_over_tls_with_the_practices_ca_and_not_without_it(
+        embedder: MiniLMEmbedder, tmp_path: Path) -> None:
+    """The practice's own CA (certificates made by openssl): with index_server_ca_file set, the
+    library works over TLS to both servers; with another CA, each says so in one sentence."""
+    from tests.model_server import self_signed
+
+    ca, cert, key = self_signed(tmp_path / "tls")
+    other_ca, _, _ = self_signed(tmp_path / "other")
+    with postgres_server(tmp_path / "postgres", cert=(cert, key)) as postgres, \
+            chroma_server(tmp_path / "chroma", cert=(ca, cert, key)) as chroma:
+        postgres.create_database("practice")
+        servers = IndexServers(chroma.server(), postgres.options("practice", ca_file=ca))
+        assert chroma.url.startswith("https://")
+        desk = workstation(servers, tmp_path / "desk", embedder)
+        notes = write_notes(tmp_path / "notes", "consent", 2)
+        list(desk.ingest(notes, "Clinic"))
+        assert desk.search("case consent-001", "Clinic", 1)[0].passage.source == str(notes[1])
+        desk.close()
+        # What the library's connections are: verified TLS (sslmode=verify-full).
+        connection = PgConnection(servers.database)
+        assert connection.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+                                  ).fetchone()[0] is True
+        connection.close()
+        with pytest.raises(IndexServerError, match="could not be verified over TLS"):
+            VectorServer(chroma.url, token=INDEX_TOKEN, ca_file=other_ca).connect()
+        with pytest.raises(IndexServerError, match="could not be verified over TLS"):
+            ServerStorage(IndexServers(chroma.server(), postgres.options(
+                "practice", ca_file=other_ca))).connect()
