@@ -49,7 +49,8 @@ def write_folders(root: Path, clients: int, files: int = len(NAMES)) -> list[Pat
     return folders
 
 
-def _configure(home: Path, servers: Any) -> None:
+def configure_desk(home: Path, servers: Any) -> None:
+    """A workstation's data folder set for the shared index, as IT configures one."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "index-token").write_text(servers.vectors.token + "\n", encoding="utf-8")
     (home / "config.toml").write_text(
@@ -109,7 +110,7 @@ def benchmark_index_scale(*, sizes: Sequence[int], repeats: int, clients: int,
             servers = practice.fresh()
             homes = [work / f"server-desk{n}" for n in range(clients)]
             for home in homes:
-                _configure(home, servers)
+                configure_desk(home, servers)
             ingest_servers = _ingest_at_once([(h, [f]) for h, f in zip(homes, folders,
                                                                        strict=True)])
         progress(f"index scale: {clients} processes ingesting into one embedded library")

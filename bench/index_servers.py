@@ -5,7 +5,6 @@ token auth (rag/vector_server.py)."""
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import signal
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.server_chat import free_port
+from desktop.egress.check.servers import postgres_bin
 from rag.index_servers import IndexServers, VectorServer
 from rag.postgres import DatabaseOptions
 
@@ -25,15 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 INDEX_TOKEN = "s3cret-index-token"
 DB_USER = "enclave"
 DB_PASSWORD = "s3cret-db-password"
-
-
-def postgres_bin() -> Path:
-    """Debian's PostgreSQL programs (the newest installed); .ci/run installs the package."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]))
-    if not found:
-        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
-    return Path(found[-1]).parent
 
 
 @dataclass

@@ -148,7 +148,8 @@ def start(spec: ServerSpec, timeout_s: float = 240.0) -> tuple[subprocess.Popen[
     return None, info
 
 
-def _postgres_bin() -> Path:
+def postgres_bin() -> Path:
+    """Debian's PostgreSQL programs, the newest installed."""
     import glob
 
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"),
@@ -185,7 +186,7 @@ def prepare_index(spec: ServerSpec) -> None:
     if os.geteuid() == 0:
         for path in (cluster, pwfile):
             shutil.chown(path, "postgres", "postgres")
-    made = subprocess.run([*_as_postgres_user(), str(_postgres_bin() / "initdb"), "-D",
+    made = subprocess.run([*_as_postgres_user(), str(postgres_bin() / "initdb"), "-D",
                            str(cluster / "data"), "-U", DATABASE_USER, "--auth=scram-sha-256",
                            f"--pwfile={pwfile}", "--locale=C.UTF-8", "--encoding=UTF8"],
                           capture_output=True, text=True, timeout=120)
@@ -207,7 +208,7 @@ def _start_index(address: str, work: Path) -> None:
     spec = ServerSpec(Path(), work, address)
     data = _cluster(spec) / "data"
     with open(work / "postgres.log", "wb") as out:
-        subprocess.Popen([*_as_postgres_user(), str(_postgres_bin() / "postgres"), "-D",
+        subprocess.Popen([*_as_postgres_user(), str(postgres_bin() / "postgres"), "-D",
                           str(data), "-c", f"listen_addresses={address}", "-p",
                           str(DATABASE_PORT), "-c", f"unix_socket_directories={data}"],
                          stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

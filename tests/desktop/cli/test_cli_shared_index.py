@@ -12,21 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.index_scale import configure_desk
 from bench.index_servers import DB_PASSWORD, INDEX_TOKEN
 from rag.index_servers import IndexServers
-
-
-def configure(home: Path, servers: IndexServers) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "index-token").write_text(INDEX_TOKEN + "\n", encoding="utf-8")
-    assert servers.database.password_file is not None
-    (home / "config.toml").write_text(
-        'index_backend = "server"\n'
-        f'index_vector_server_url = "{servers.vectors.url}"\n'
-        f'index_vector_token_file = "{home / "index-token"}"\n'
-        f'index_database_url = "{servers.database.url}"\n'
-        f'index_database_password_file = "{servers.database.password_file}"\n',
-        encoding="utf-8")
 
 
 def enclave(*args: str, env: dict[str, str], home: Path) -> subprocess.CompletedProcess[str]:
@@ -40,7 +28,7 @@ def test_what_one_desk_ingests_another_desk_finds_and_cites(
         shared_index: IndexServers, cli_env: dict[str, str], tmp_path: Path) -> None:
     reception, surgery = tmp_path / "reception", tmp_path / "surgery"
     for home in (reception, surgery):
-        configure(home, shared_index)
+        configure_desk(home, shared_index)
     policy = tmp_path / "retention.txt"
     policy.write_text("Records retention policy.\n\nPatient records are kept for ten years "
                       "after the last visit, then destroyed securely.\n", encoding="utf-8")
@@ -69,7 +57,7 @@ def test_what_one_desk_ingests_another_desk_finds_and_cites(
 def test_doctor_checks_both_index_servers_and_names_the_wrong_token(
         shared_index: IndexServers, cli_env: dict[str, str], tmp_path: Path) -> None:
     home = tmp_path / "desk"
-    configure(home, shared_index)
+    configure_desk(home, shared_index)
     report = enclave("doctor", "--json", env=cli_env, home=home)
     checks = {c["name"]: c for c in json.loads(report.stdout)["checks"]}
     assert checks["vector server"]["status"] == "ok", checks["vector server"]
