@@ -331,7 +331,10 @@ def _ubiquitous(term: _Term) -> bool:
 
 
 def _idf(n: int, df: int) -> float:
-    """FTS5's: log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
+    """FTS5's: log((N - n + 0.5) / (n + 0.5)), at least 1e-6. The passage count and a word's
+    count are read one after the other, so another desk's write between them can make the
+    word's the larger: it is then held by all the passages counted."""
     if n <= 0:
         return _MIN_IDF
+    df = min(max(df, 0), n)
     return max(math.log((n - df + 0.5) / (df + 0.5)), _MIN_IDF)

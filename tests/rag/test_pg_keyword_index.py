@@ -69,3 +69,14 @@ def test_the_statistics_follow_a_deleted_document(
     assert pg.search("c", "patient records", 1)[0].score == pytest.approx(
         fresh.search("c", "patient records", 1)[0].score)
     assert pg.rare_terms("c", "paracetamol for the patient", 1) == ["paracetamol"]
+
+
+def test_a_word_counted_by_another_desks_write_never_breaks_a_search() -> None:
+    """The passage count and a word's count are read apart: a write by another desk between the
+    two can leave the word held by more passages than were counted (CI saw "math domain
+    error" with four desks at once)."""
+    from rag.pg_keyword_index import _MIN_IDF, _idf
+
+    assert _idf(5, 8) == _MIN_IDF
+    assert _idf(0, 3) == _MIN_IDF
+    assert _idf(100, 1) > _idf(100, 10) > 0

@@ -50,7 +50,9 @@ def test_the_libraries_themselves_read_offline_from_a_hostile_environment() -> N
             "import huggingface_hub.constants as c; from chromadb.config import Settings;"
             "from transformers.integrations import hub_kernels as k; s = Settings();"
             "print(c.HF_HUB_OFFLINE, c.HF_HUB_DISABLE_TELEMETRY, c.ENDPOINT,"
-            " s.anonymized_telemetry, s.chroma_otel_granularity, k._kernels_enabled)")
+            " s.anonymized_telemetry, s.chroma_otel_granularity,"
+            # transformers 5.24 kept a flag; 5.25 reads the variable when asked.
+            " k._kernels_enabled() if callable(k._kernels_enabled) else k._kernels_enabled)")
     env = dict(os.environ, HF_HUB_OFFLINE="0", TRANSFORMERS_OFFLINE="0", DO_NOT_TRACK="0",
                HF_HUB_DISABLE_TELEMETRY="0", ANONYMIZED_TELEMETRY="True",
                CHROMA_OTEL_GRANULARITY="all", HUGGINGFACE_CO_STAGING="1",
