@@ -67,8 +67,6 @@ class IndexStorage(Protocol):
     # (embedded Chroma keeps its own copy in memory; a server has one copy for everyone).
     reopen_vectors_after_writes: bool
 
-    def where(self) -> str: ...
-
     def connect(self) -> Database: ...
 
     def keyword_index(self, database: Database, read_only: bool = False) -> KeywordStore: ...
@@ -86,9 +84,6 @@ class EmbeddedStorage:
     def __init__(self, index_dir: Path) -> None:
         self._dir = index_dir
         index_dir.mkdir(parents=True, exist_ok=True)
-
-    def where(self) -> str:
-        return str(self._dir)
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._dir / DATABASE_FILE, check_same_thread=False,
@@ -114,10 +109,6 @@ class ServerStorage:
     def __init__(self, servers: IndexServers) -> None:
         self._servers = servers
         servers.endpoints()  # a malformed address is said now, not at the first search
-
-    def where(self) -> str:
-        host, port = self._servers.database.endpoint()
-        return f"{self._servers.vectors.url} and postgresql://{host}:{port}"
 
     def connect(self) -> PgConnection:
         return PgConnection(self._servers.database)

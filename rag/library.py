@@ -116,7 +116,6 @@ class Library:
                  storage: IndexStorage | None = None) -> None:
         """The index under ``index_dir`` (the default), or where ``storage`` keeps it: a
         practice's shared servers (rag/index_storage.py)."""
-        self._index_dir = index_dir
         self._storage: IndexStorage = storage if storage is not None else EmbeddedStorage(
             index_dir)
         self._embedder = embedder
