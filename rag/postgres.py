@@ -90,6 +90,17 @@ class PgConnection:
     def commit(self) -> None:
         self._db.commit()
 
+    def vacuum(self, *tables: str) -> None:
+        """VACUUM ANALYZE these tables, as the server's autovacuum does soon after large writes
+        (it marks pages all-visible, so a search reads the postings' index alone); benchmarks
+        measure that settled state rather than the minute before it."""
+        self._db.commit()
+        self._db.autocommit = True
+        try:
+            self._db.execute(f"VACUUM ANALYZE {', '.join(tables)}".encode())
+        finally:
+            self._db.autocommit = False
+
     def rollback(self) -> None:
         self._db.rollback()
 

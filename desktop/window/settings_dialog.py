@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -28,6 +29,8 @@ from desktop.app.settings import Settings
 from desktop.app.settings_table import BY_NAME
 from desktop.window.elided_combo_box import ElidedComboBox
 from models.registry import ModelInfo, scan
+from rag.index_servers import VectorServer
+from rag.postgres import DatabaseOptions, IndexServerError
 
 
 def model_choice_label(info: ModelInfo) -> str:
@@ -119,6 +122,27 @@ class SettingsDialog(QDialog):
         self._model_widgets = (self.model, browse)
         self._show_where_it_runs()
 
+        # Where the documents are indexed: this computer, or the practice's shared index.
+        self.index_on = QComboBox()
+        self.index_on.addItem("This computer", "embedded")
+        self.index_on.addItem("The practice's shared index", "server")
+        self.index_on.setCurrentIndex(self.index_on.findData(settings.index_backend))
+        self.index_on.setToolTip(BY_NAME["index_backend"].help)
+        form.addRow(BY_NAME["index_backend"].label, self.index_on)
+        secrets = (" The token and password files and the CA certificate are set in the "
+                   "settings file by IT.")
+        self.vector_server_url = QLineEdit(settings.index_vector_server_url)
+        self.vector_server_url.setPlaceholderText("https://index.clinic.internal:8000")
+        self.vector_server_url.setToolTip(BY_NAME["index_vector_server_url"].help + secrets)
+        form.addRow(BY_NAME["index_vector_server_url"].label, self.vector_server_url)
+        self.database_url = QLineEdit(settings.index_database_url)
+        self.database_url.setPlaceholderText("postgresql://enclave@db.clinic.internal:5432/"
+                                             "enclave")
+        self.database_url.setToolTip(BY_NAME["index_database_url"].help + secrets)
+        form.addRow(BY_NAME["index_database_url"].label, self.database_url)
+        self.index_on.currentIndexChanged.connect(self._show_where_documents_are)
+        self._show_where_documents_are()
+
         # Ranges, steps, labels and help come from the one settings table.
         self.gpu_layers = _spin_box("gpu_layers", settings.gpu_layers)
         self.gpu_layers.setSpecialValueText("All (when a GPU is available)")
@@ -163,12 +187,40 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def accept(self) -> None:
+        """Saves nothing that cannot work, nor a password into the settings file."""
+        problem = self.problem()
+        if problem is not None:
+            QMessageBox.warning(self, "Settings not saved", problem)
+            return
+        super().accept()
+
+    def problem(self) -> str | None:
+        """Why these settings cannot be saved, in words; None when they can."""
+        if self.index_on.currentData() != "server":
+            return None
+        vectors, database = self.vector_server_url.text().strip(), self.database_url.text().strip()
+        if not vectors or not database:
+            return ("The shared index needs both addresses: the vector server's and the "
+                    "document database's. Ask IT for them.")
+        try:
+            VectorServer(vectors).endpoint()
+            DatabaseOptions(database).endpoint()
+        except IndexServerError as exc:
+            return str(exc)
+        return None
+
     def _show_where_it_runs(self) -> None:
         on_server = self.runs_on.currentData() == "server"
         for widget in self._model_widgets:
             widget.setEnabled(not on_server)
         self.server_url.setEnabled(on_server)
         self.server_model.setEnabled(on_server)
+
+    def _show_where_documents_are(self) -> None:
+        shared = self.index_on.currentData() == "server"
+        self.vector_server_url.setEnabled(shared)
+        self.database_url.setEnabled(shared)
 
     def _browse(self) -> None:
         start = str(self.settings.models_dir if self.settings.models_dir.is_dir() else Path.home())
@@ -200,5 +252,8 @@ class SettingsDialog(QDialog):
             "chat_backend": self.runs_on.currentData(),
             "chat_server_url": self.server_url.text().strip(),
             "chat_server_model": self.server_model.text().strip(),
+            "index_backend": self.index_on.currentData(),
+            "index_vector_server_url": self.vector_server_url.text().strip(),
+            "index_database_url": self.database_url.text().strip(),
         }
         return {k: v for k, v in wanted.items() if getattr(self.settings, k) != v}

@@ -80,3 +80,24 @@ def test_a_word_counted_by_another_desks_write_never_breaks_a_search() -> None:
     assert _idf(5, 8) == _MIN_IDF
     assert _idf(0, 3) == _MIN_IDF
     assert _idf(100, 1) > _idf(100, 10) > 0
+
+
+def test_a_database_made_before_the_postings_is_searched_as_a_new_one(
+        both: tuple[KeywordIndex, PgKeywordIndex], practice_index: PracticeIndex) -> None:
+    """A practice's database written by the first shared-index release (no postings, no
+    passage numbers) gets them when a newer workstation opens it, and ranks as before."""
+    fts, pg = both
+    queries = ("tenant notice", "patient records", "500 mg paracetamol")
+    expected = {q: [h.passage.passage_id for h in fts.search("c", q, 3)] for q in queries}
+    database = pg._db
+    database.executescript("DROP TRIGGER keyword_postings_added ON keyword_passages; "
+                           "DROP TRIGGER keyword_postings_removed ON keyword_passages; "
+                           "DROP TABLE keyword_postings; "
+                           "ALTER TABLE keyword_passages DROP COLUMN ref")
+    database.commit()
+    upgraded = PgKeywordIndex(database)
+    for query in queries:
+        assert [h.passage.passage_id for h in upgraded.search("c", query, 3)] == expected[query]
+    # And it keeps them from then on: a document removed is no longer found.
+    upgraded.delete_document("c", passages("policy")[0].doc_sha256)
+    assert upgraded.search("c", "patient records", 3) == []

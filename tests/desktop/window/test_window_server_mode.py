@@ -107,3 +107,23 @@ def test_the_window_on_a_shared_index_shows_and_cites_what_another_desk_indexed(
     answer = window.transcript.cards()[-1]
     assert isinstance(answer, AnswerCard)
     assert [Path(c["source"]).name for c in answer.citations][:1] == ["retention.txt"]
+
+
+def test_the_settings_dialog_moves_the_documents_to_the_shared_index(qtbot) -> None:
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    assert not dialog.vector_server_url.isEnabled() and not dialog.database_url.isEnabled()
+    assert dialog.problem() is None
+    dialog.index_on.setCurrentIndex(dialog.index_on.findData("server"))
+    assert dialog.vector_server_url.isEnabled() and dialog.database_url.isEnabled()
+    assert "both addresses" in (dialog.problem() or "")
+    dialog.vector_server_url.setText(" https://index.clinic.internal:8000 ")
+    dialog.database_url.setText("postgresql://enclave:secret@db.clinic.internal/enclave")
+    # A password typed into the address would be saved in the settings file: refused.
+    assert "holds a password" in (dialog.problem() or "")
+    dialog.database_url.setText("postgresql://enclave@db.clinic.internal:5432/enclave")
+    assert dialog.problem() is None
+    assert dialog.changes() == {
+        "index_backend": "server",
+        "index_vector_server_url": "https://index.clinic.internal:8000",
+        "index_database_url": "postgresql://enclave@db.clinic.internal:5432/enclave"}
