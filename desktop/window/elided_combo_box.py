@@ -1,11 +1,46 @@
-"""A combo box that shortens its current text with "…" in the middle to the width it has, so
-a long model file name keeps its end ("… · Q4_K_M · 4.1 GB") and is never cut mid-letter. The
-list that opens shows every item whole; the tooltip too."""
+"""A combo box that shortens its current text with "…" to the width it has, so a long model
+file name keeps its end ("…Q4_K_M.gguf", "…Q4_K_M · 4.1 GB"), which is what tells one model
+file from another, and is never cut mid-letter. The list that opens shows every item whole; the
+tooltip too."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
+
+# Where a label's details begin: " · Q4_K_M · 4.1 GB", "  (file not found)".
+_DETAILS = re.compile(r" · |  \(")
+# The end never given up for the name's start, at most this share of the width.
+_MOST_KEPT = 0.6
+
+
+def tail_start(text: str) -> int:
+    """Where the part that tells model files apart begins: the quantisation and what follows
+    ("Llama-3.1-8B.Q4_K_M · 4.1 GB" -> "Q4_K_M · 4.1 GB"); len(text) when there is none."""
+    details = _DETAILS.search(text)
+    name_end = details.start() if details else len(text)
+    stem = text[:name_end].removesuffix(".gguf")
+    cut = max(stem.rfind("."), stem.rfind("-"))
+    if cut > 0:
+        return cut + 1
+    return name_end
+
+
+def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` cut with "…" to ``width`` pixels, its end (tail_start) kept whole when it takes
+    no more than most of the width; otherwise cut in the middle."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    tail = text[tail_start(text):]
+    room = width - metrics.horizontalAdvance(tail)
+    if not tail or metrics.horizontalAdvance(tail) > width * _MOST_KEPT:
+        return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0))
+    head = metrics.elidedText(text[:len(text) - len(tail)], Qt.TextElideMode.ElideRight, room)
+    return head + tail if head.endswith("…") else \
+        metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0))
 
 
 class ElidedComboBox(QComboBox):
@@ -26,8 +61,7 @@ class ElidedComboBox(QComboBox):
         option = self._label_option()
         area = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
                                            QStyle.SubControl.SC_ComboBoxEditField, self)
-        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideMiddle,
-                                             max(area.width(), 0))
+        return elide_keeping_end(self.currentText(), self.fontMetrics(), area.width())
 
     def paintEvent(self, _event: object) -> None:  # Qt's name
         painter = QStylePainter(self)

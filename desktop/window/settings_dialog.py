@@ -74,7 +74,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(600)
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 14)

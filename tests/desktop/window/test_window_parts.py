@@ -65,9 +65,14 @@ def test_the_settings_dialog_reports_only_what_changed(qtbot, default_model_path
     assert dialog.changes()["ocr_languages"] == ("deu", "eng")
 
 
-def test_a_long_model_name_in_settings_is_cut_with_an_ellipsis_keeping_its_size(
-        qtbot, tmp_path) -> None:
-    """At 560 pixels the model's name was cut mid-letter, and its size with it."""
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_long_model_name_in_settings_is_cut_with_an_ellipsis_keeping_its_quantisation(
+        qtbot, qapp, tmp_path, monkeypatch, theme) -> None:
+    """At 560 pixels the model's name was cut mid-letter, and its size with it; once the
+    shared index's rows widened the labels, the middle cut lost the "Q" of "Q4_K_M" as well.
+    The theme is the window's own (its font and style sheet set the room there is)."""
+    monkeypatch.setenv("ENCLAVE_THEME", theme)
+    apply_theme(qapp)
     long_name = tmp_path / "Meta-Llama-3.1-8B-Instruct-abliterated-imatrix.Q4_K_M.gguf"
     long_name.write_bytes(b"GGUF" + b"\0" * 64)
     dialog = SettingsDialog(load_settings())
@@ -76,9 +81,27 @@ def test_a_long_model_name_in_settings_is_cut_with_an_ellipsis_keeping_its_size(
     dialog.show()
     qtbot.waitExposed(dialog)
     shown = dialog.model.shown_text()
-    assert "…" in shown and shown.endswith(long_name.name[-12:]), shown
+    assert "…" in shown and shown.endswith("Q4_K_M.gguf"), shown
+    assert shown.startswith("Meta-Llama-3"), shown  # which model it is, too
     assert dialog.model.toolTip() == dialog.model.currentText()  # the whole name, on hover
     assert dialog.width() <= 640
+
+
+def test_a_cut_model_label_keeps_its_quantisation_and_size_whole(qapp) -> None:
+    from PySide6.QtGui import QFontMetrics
+
+    from desktop.window.elided_combo_box import elide_keeping_end
+
+    metrics = QFontMetrics(qapp.font())
+    label = "Meta-Llama-3.1-8B-Instruct-abliterated-imatrix.Q4_K_M · 4.1 GB"
+    for width in (220, 300, 400):
+        shown = elide_keeping_end(label, metrics, width)
+        assert shown.endswith("Q4_K_M · 4.1 GB") and "…" in shown, shown
+        assert metrics.horizontalAdvance(shown) <= width
+    assert elide_keeping_end(label, metrics, 2000) == label
+    # Too narrow for the end itself: cut in the middle, still within the width.
+    for width in (90, 160):
+        assert metrics.horizontalAdvance(elide_keeping_end(label, metrics, width)) <= width
 
 
 def test_the_collection_choice_belongs_to_the_conversation(qtbot) -> None:
