@@ -52,6 +52,34 @@ def test_the_same_passages_rank_first_with_the_same_bm25(
         assert mine.score == pytest.approx(theirs.score, rel=0.02)
 
 
+def test_passages_holding_every_word_rank_first_as_in_fts5(
+        both: tuple[KeywordIndex, PgKeywordIndex]) -> None:
+    """When enough passages hold every word, only those are ranked (found by the GIN index on
+    the server): the same passages, in the same order, with the same BM25 as FTS5, although a
+    short note repeating the rarer word outranks them on BM25 alone."""
+    fts, pg = both
+    long_text = "The committee met on Tuesday and read the minutes of the last meeting aloud."
+    minutes = [Passage(f"{'minutes':0>64}", "/docs/minutes.txt", "Minutes", f"Item {n}", None,
+                       n, f"{long_text} Alpha and beta were agreed{' again' * n}. {long_text}")
+               for n in range(3)]
+    note = Passage(f"{'note':0>64}", "/docs/note.txt", "Note", "Beta", None, 0,
+                   "Beta, beta, beta.")
+    # "Alpha" is common, so "beta" weighs the most.
+    others = [Passage(f"{'other':0>64}", "/docs/other.txt", "Other", "", None, n,
+                      f"Alpha team report number {n}.") for n in range(3)]
+    for index in (fts, pg):
+        index.add("c", [*minutes, note, *others])
+    for k in (1, 2, 3):
+        expected, got = fts.search("c", "alpha beta", k), pg.search("c", "alpha beta", k)
+        assert [h.passage.source for h in got] == ["/docs/minutes.txt"] * k
+        assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in expected]
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine.score == pytest.approx(theirs.score, rel=0.02)
+    # Too few hold both: every passage holding either is ranked, and the note comes first.
+    assert pg.search("c", "alpha beta", 4)[0].passage.source == "/docs/note.txt"
+    assert fts.search("c", "alpha beta", 4)[0].passage.source == "/docs/note.txt"
+
+
 def test_the_statistics_follow_a_deleted_document(
         both: tuple[KeywordIndex, PgKeywordIndex], practice_index: PracticeIndex) -> None:
     pg = both[1]
