@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QStylePai
 
 # Where a label's details begin: " · Q4_K_M · 4.1 GB", "  (file not found)".
 _DETAILS = re.compile(r" · |  \(")
+_EXTENSION = re.compile(r"\.gguf$", re.IGNORECASE)
+_SPLIT_PART = re.compile(r"-\d{5}-of-\d{5}$")
 # The end never given up for the name's start, at most this share of the width.
 _MOST_KEPT = 0.6
 
@@ -21,8 +23,11 @@ def tail_start(text: str) -> int:
     """Where the part that tells model files apart begins: the quantisation and what follows
     ("Llama-3.1-8B.Q4_K_M · 4.1 GB" -> "Q4_K_M · 4.1 GB"); len(text) when there is none."""
     details = _DETAILS.search(text)
+    if details and text.count(" · ") >= 2:  # "name · Q4_K_M · 4.1 GB": the quantisation's own
+        return details.end()
     name_end = details.start() if details else len(text)
-    stem = text[:name_end].removesuffix(".gguf")
+    stem = _EXTENSION.sub("", text[:name_end])
+    stem = _SPLIT_PART.sub("", stem)  # "…-Q4_K_M-00001-of-00002": the part number goes along
     cut = max(stem.rfind("."), stem.rfind("-"))
     if cut > 0:
         return cut + 1

@@ -87,6 +87,19 @@ def test_a_long_model_name_in_settings_is_cut_with_an_ellipsis_keeping_its_quant
     assert dialog.width() <= 640
 
 
+@pytest.mark.parametrize(("label", "end"), [
+    ("Meta-Llama-3.1-8B-Instruct-abliterated-imatrix.Q4_K_M · 4.1 GB", "Q4_K_M · 4.1 GB"),
+    ("mistral-7b-instruct-v0.2 · Q4_K_M · 4.1 GB", "Q4_K_M · 4.1 GB"),
+    ("Qwen2.5-7B-Instruct-Q4_K_M-00001-of-00002 · 4.1 GB", "Q4_K_M-00001-of-00002 · 4.1 GB"),
+    ("MODEL-NAME.Q4_K_M.GGUF  (file not found)", "Q4_K_M.GGUF  (file not found)"),
+    ("plain", ""),
+])
+def test_the_end_a_cut_model_label_keeps_is_its_quantisation(label: str, end: str) -> None:
+    from desktop.window.elided_combo_box import tail_start
+
+    assert label[tail_start(label):] == end
+
+
 def test_a_cut_model_label_keeps_its_quantisation_and_size_whole(qapp) -> None:
     from PySide6.QtGui import QFontMetrics
 
