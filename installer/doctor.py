@@ -292,7 +292,7 @@ def _check_vector_server(server: Any) -> CheckResult:
 
 
 def _check_database(options: Any, connect: Callable[[Any], Any]) -> CheckResult:
-    from rag.postgres import IndexServerError
+    from rag.postgres import IndexServerError, shown_version
 
     name = "document database"
     host, port = options.endpoint()
@@ -303,7 +303,7 @@ def _check_database(options: Any, connect: Callable[[Any], Any]) -> CheckResult:
                                     "index_database_password_file in the settings.")
     try:
         number = connection.server_version
-        message = (f"PostgreSQL {number // 10000}.{number % 10000} at {host}:{port}; "
+        message = (f"PostgreSQL {shown_version(number)} at {host}:{port}; "
                    f"{'the password was accepted' if options.password_file else 'connected'}")
     finally:
         connection.close()

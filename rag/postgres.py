@@ -25,6 +25,9 @@ DEFAULT_PORT = 5432
 _PLACEHOLDER = re.compile(r"\?")
 _COMMENT = re.compile(r"--[^\n]*")
 CONNECT_TIMEOUT_S = 10
+# The oldest PostgreSQL the shared index runs on: its postings table's covering index needs 11,
+# its all-words search's MATERIALIZED common table expression 12.
+OLDEST_SERVER = 120000
 
 
 class IndexServerError(RuntimeError):
@@ -60,6 +63,11 @@ class DatabaseOptions:
         return arguments
 
 
+def shown_version(number: int) -> str:
+    """libpq's server version number as people write it: 150014 -> "15.14"."""
+    return f"{number // 10000}.{number % 10000}"
+
+
 class PgConnection:
     """A psycopg connection with the calls the catalogue uses of sqlite3's."""
 
@@ -74,6 +82,12 @@ class PgConnection:
         except psycopg.OperationalError as exc:
             raise IndexServerError(describe_failure(host, port, exc)) from exc
         self.server_version = self._db.info.server_version  # e.g. 150014
+        if self.server_version < OLDEST_SERVER:
+            self._db.close()
+            raise IndexServerError(
+                f"The document database at {host}:{port} runs PostgreSQL "
+                f"{shown_version(self.server_version)}; the shared index needs PostgreSQL "
+                f"{OLDEST_SERVER // 10000} or later. Ask IT to upgrade it.")
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Any:
         return self._db.execute(_PLACEHOLDER.sub("%s", sql).encode(), tuple(parameters))

@@ -277,3 +277,18 @@ def test_both_index_servers_over_tls_with_the_practices_ca_and_not_without_it(
         with pytest.raises(IndexServerError, match="could not be verified over TLS"):
             ServerStorage(IndexServers(chroma.server(), postgres.options(
                 "practice", ca_file=other_ca))).connect()
+
+
+def test_a_database_older_than_the_index_needs_is_named_with_its_version(
+        practice_index: PracticeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too old a PostgreSQL would fail the first search with a syntax error; it is refused at
+    connection with its version and what to do (the real server, the oldest supported version
+    raised above it)."""
+    import rag.postgres
+
+    options = practice_index.fresh().database
+    real = PgConnection(options).server_version
+    monkeypatch.setattr(rag.postgres, "OLDEST_SERVER", real + 10000)
+    with pytest.raises(IndexServerError, match=r"runs PostgreSQL \d+\.\d+; the shared index "
+                                               r"needs PostgreSQL \d+ or later"):
+        PgConnection(options)
