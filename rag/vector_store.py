@@ -27,8 +27,9 @@ _WRITE_BATCH = 1000
 _ENTRIES_PER_PASSAGE = 3
 # Metadata of each entry: "" on a passage's own entry, the passage id on its windows'.
 _WINDOW_OF = "window_of"
-# Metadata of each entry: the passage it belongs to (its own id, or its window's passage), so a
-# Chroma server can score exactly a few passages' entries without sending their vectors.
+# Metadata of each entry: the passage it belongs to (its own id, or its window's passage).
+# Written since the shared index began (a server once scored a passage's entries by it); no
+# longer read, and kept so every entry stays alike.
 _PASSAGE = "passage"
 _WINDOW_MARK = "#w"
 # Passages by id, from wherever the caller keeps them.
@@ -56,8 +57,7 @@ class ChromaVectorStores:
 
     def __init__(self, client: Any, remote: bool = False) -> None:
         self._client = client
-        # On a server: vectors are scored there, not read back (a vector read costs about a
-        # millisecond there, as JSON); collection handles are kept (each lookup is a request).
+        # On a server, collection handles are kept (each lookup is a request).
         self._remote = remote
         self._handles: dict[str, Any] = {}
 
@@ -88,7 +88,7 @@ class ChromaVectorStores:
             )
             if self._remote:
                 self._handles[collection_id] = collection
-        return ChromaVectorStore(collection, lookup, remote=self._remote)
+        return ChromaVectorStore(collection, lookup)
 
     def rebuild(self, collection_id: str, keep: Sequence[str],
                 lookup: PassageLookup | None = None) -> ChromaVectorStore:
@@ -137,10 +137,8 @@ class ChromaVectorStore:
     happened to return.
     """
 
-    def __init__(self, collection: Any, lookup: PassageLookup | None = None,
-                 remote: bool = False) -> None:
+    def __init__(self, collection: Any, lookup: PassageLookup | None = None) -> None:
         self._collection = collection
-        self._remote = remote
         # Where the passages' texts are read from: the library's SQLite table when it gives
         # one (well under a millisecond), else Chroma's own copy (about 5 ms a query).
         self._lookup = lookup or self._stored_passages
@@ -192,9 +190,7 @@ class ChromaVectorStore:
         missing = [e for ids in entries.values() for e in ids if e not in found_similarity]
         similarity = dict(found_similarity)
         if missing:
-            owners = {_owner(e) for e in missing}
-            similarity.update(self._entry_similarities(
-                embedding, missing, sum(len(entries[o]) for o in owners)))
+            similarity.update(self._entry_similarities(embedding, missing))
         hits = []
         for pid in passage_ids:
             if pid not in passages:
@@ -214,7 +210,7 @@ class ChromaVectorStore:
             return {}
         entries = {p.passage_id: entry_ids(p) for p in passages}
         wanted = [e for ids in entries.values() for e in ids]
-        similarity = self._entry_similarities(embedding, wanted, len(wanted))
+        similarity = self._entry_similarities(embedding, wanted)
         found = {}
         for pid, ids in entries.items():
             if pid in similarity:
@@ -223,22 +219,14 @@ class ChromaVectorStore:
                                                 max(window_values) if window_values else None)
         return found
 
-    def _entry_similarities(self, embedding: Sequence[float], wanted: Sequence[str],
-                            owned: int) -> dict[str, float]:
-        """The question's cosine to each of these entries, exactly: from their vectors read
-        back, or on a server, scored there (a query of only their passages' entries, ``owned``
-        of them in all, which Chroma answers by comparing the question with each)."""
+    def _entry_similarities(self, embedding: Sequence[float],
+                            wanted: Sequence[str]) -> dict[str, float]:
+        """The question's cosine to each of these entries, exactly, from their vectors read
+        back. On a server too: a query filtered to a few passages' entries (by their metadata or
+        their ids) costs Chroma a walk of its whole index, 400 to 490 ms at 100,000 passages,
+        where reading 20 to 160 vectors back costs 13 to 64 ms (docs/SERVERS.md)."""
         if not wanted:
             return {}
-        if self._remote:
-            owners = sorted({_owner(e) for e in wanted})
-            found = self._collection.query(
-                query_embeddings=[list(map(float, embedding))], n_results=max(owned, 1),
-                where={_PASSAGE: {"$in": owners}}, include=["distances"])
-            wanted_set = set(wanted)
-            return {entry: 1.0 - float(distance) for entry, distance in
-                    zip(found["ids"][0], found["distances"][0], strict=True)
-                    if entry in wanted_set} if found["ids"] else {}
         stored = self._collection.get(ids=list(wanted), include=["embeddings"])
         if not stored["ids"]:
             return {}

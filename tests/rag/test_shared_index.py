@@ -214,8 +214,9 @@ def test_a_wrong_token_or_password_is_one_sentence_without_the_secret(
 
 def test_the_vector_server_scores_passages_as_the_embedded_store_does(
         practice_index: PracticeIndex, tmp_path: Path) -> None:
-    """On a server the few passages a search asks about are scored there (their vectors are
-    not sent back): the similarities are the embedded store's, to float precision."""
+    """On a server the few passages a search asks about are scored from their vectors read
+    back (a query filtered to them walks the server's whole index): the similarities are the
+    embedded store's, to float precision."""
     import numpy as np
 
     from rag.documents import Passage
