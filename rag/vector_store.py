@@ -7,6 +7,7 @@ model). chromadb is imported when the store opens, not when this module is impor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,18 @@ _WRITE_BATCH = 1000
 _ENTRIES_PER_PASSAGE = 3
 # Metadata of each entry: "" on a passage's own entry, the passage id on its windows'.
 _WINDOW_OF = "window_of"
-# Metadata of each entry: the passage it belongs to (its own id, or its window's passage).
-# Written since the shared index began (a server once scored a passage's entries by it); no
-# longer read, and kept so every entry stays alike.
+# Metadata of each entry: the passage it belongs to (its own id, or its window's passage), so a
+# Chroma server can score exactly a few passages' entries without sending their vectors.
 _PASSAGE = "passage"
 _WINDOW_MARK = "#w"
+# On a server, the exact scores of a few entries come either from a query filtered to their
+# passages, which Chroma answers by walking its whole index (about 1.1 µs an entry held: 40 ms
+# at 10,000 passages, 460 ms at 100,000), or from their vectors read back (about 0.36 ms a
+# vector, 13 ms for 20 and 64 ms for 160); the query is taken while the collection holds fewer
+# entries than this many per vector that would be read (docs/SERVERS.md).
+FILTERED_QUERY_ENTRIES_PER_READ = 300
+# How old a server collection's entry count may be when it chooses between the two.
+COUNT_SECONDS = 60.0
 # Passages by id, from wherever the caller keeps them.
 PassageLookup = Callable[[Sequence[str]], Mapping[str, Passage]]
 
@@ -57,9 +65,11 @@ class ChromaVectorStores:
 
     def __init__(self, client: Any, remote: bool = False) -> None:
         self._client = client
-        # On a server, collection handles are kept (each lookup is a request).
+        # On a server, collection handles are kept (each lookup is a request), with their
+        # entry counts.
         self._remote = remote
         self._handles: dict[str, Any] = {}
+        self._counts: dict[str, EntryCount] = {}
 
     @classmethod
     def embedded(cls, folder: Path) -> ChromaVectorStores:
@@ -88,7 +98,12 @@ class ChromaVectorStores:
             )
             if self._remote:
                 self._handles[collection_id] = collection
-        return ChromaVectorStore(collection, lookup)
+        if not self._remote:
+            return ChromaVectorStore(collection, lookup)
+        count = self._counts.get(collection_id)
+        if count is None:
+            count = self._counts[collection_id] = EntryCount(collection)
+        return ChromaVectorStore(collection, lookup, entries=count)
 
     def rebuild(self, collection_id: str, keep: Sequence[str],
                 lookup: PassageLookup | None = None) -> ChromaVectorStore:
@@ -97,6 +112,7 @@ class ChromaVectorStores:
         whose vector index lost entries (it fails applying its log). Whatever a crash midway
         leaves, the next rebuild starts over; the passages' texts are kept by the caller."""
         self._handles.pop(collection_id, None)
+        self._counts.pop(collection_id, None)
         spare = f"{collection_id[:50]}-rebuild"
         names = {c.name for c in self._client.list_collections()}
         if spare in names:
@@ -121,9 +137,29 @@ class ChromaVectorStores:
 
     def drop(self, collection_id: str) -> None:
         self._handles.pop(collection_id, None)
+        self._counts.pop(collection_id, None)
         names = {c.name for c in self._client.list_collections()}
         if collection_id in names:
             self._client.delete_collection(collection_id)
+
+
+class EntryCount:
+    """A server collection's entry count (passages and windows), read again once it is
+    ``COUNT_SECONDS`` old: it only chooses how a few entries are scored, so a recent figure
+    serves, and each read is a request."""
+
+    def __init__(self, collection: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self._collection = collection
+        self._clock = clock
+        self._count = 0
+        self._read_at: float | None = None
+
+    def __call__(self) -> int:
+        now = self._clock()
+        if self._read_at is None or now - self._read_at >= COUNT_SECONDS:
+            self._count = int(self._collection.count())
+            self._read_at = now
+        return self._count
 
 
 class ChromaVectorStore:
@@ -137,8 +173,12 @@ class ChromaVectorStore:
     happened to return.
     """
 
-    def __init__(self, collection: Any, lookup: PassageLookup | None = None) -> None:
+    def __init__(self, collection: Any, lookup: PassageLookup | None = None,
+                 entries: Callable[[], int] | None = None) -> None:
         self._collection = collection
+        # On a server: how many entries it holds (EntryCount); None in embedded mode, where
+        # vectors are read back in well under a millisecond each.
+        self._entries = entries
         # Where the passages' texts are read from: the library's SQLite table when it gives
         # one (well under a millisecond), else Chroma's own copy (about 5 ms a query).
         self._lookup = lookup or self._stored_passages
@@ -190,7 +230,9 @@ class ChromaVectorStore:
         missing = [e for ids in entries.values() for e in ids if e not in found_similarity]
         similarity = dict(found_similarity)
         if missing:
-            similarity.update(self._entry_similarities(embedding, missing))
+            owners = {_owner(e) for e in missing}
+            similarity.update(self._entry_similarities(
+                embedding, missing, sum(len(entries[o]) for o in owners)))
         hits = []
         for pid in passage_ids:
             if pid not in passages:
@@ -210,7 +252,7 @@ class ChromaVectorStore:
             return {}
         entries = {p.passage_id: entry_ids(p) for p in passages}
         wanted = [e for ids in entries.values() for e in ids]
-        similarity = self._entry_similarities(embedding, wanted)
+        similarity = self._entry_similarities(embedding, wanted, len(wanted))
         found = {}
         for pid, ids in entries.items():
             if pid in similarity:
@@ -219,14 +261,23 @@ class ChromaVectorStore:
                                                 max(window_values) if window_values else None)
         return found
 
-    def _entry_similarities(self, embedding: Sequence[float],
-                            wanted: Sequence[str]) -> dict[str, float]:
-        """The question's cosine to each of these entries, exactly, from their vectors read
-        back. On a server too: a query filtered to a few passages' entries (by their metadata or
-        their ids) costs Chroma a walk of its whole index, 400 to 490 ms at 100,000 passages,
-        where reading 20 to 160 vectors back costs 13 to 64 ms (docs/SERVERS.md)."""
+    def _entry_similarities(self, embedding: Sequence[float], wanted: Sequence[str],
+                            owned: int) -> dict[str, float]:
+        """The question's cosine to each of these entries, exactly: from their vectors read
+        back, or on a server holding few entries, scored there (a query of only their passages'
+        entries, ``owned`` of them in all; see FILTERED_QUERY_ENTRIES_PER_READ)."""
         if not wanted:
             return {}
+        if self._entries is not None and \
+                self._entries() < len(wanted) * FILTERED_QUERY_ENTRIES_PER_READ:
+            owners = sorted({_owner(e) for e in wanted})
+            found = self._collection.query(
+                query_embeddings=[list(map(float, embedding))], n_results=max(owned, 1),
+                where={_PASSAGE: {"$in": owners}}, include=["distances"])
+            wanted_set = set(wanted)
+            return {entry: 1.0 - float(distance) for entry, distance in
+                    zip(found["ids"][0], found["distances"][0], strict=True)
+                    if entry in wanted_set} if found["ids"] else {}
         stored = self._collection.get(ids=list(wanted), include=["embeddings"])
         if not stored["ids"]:
             return {}

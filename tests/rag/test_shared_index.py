@@ -214,14 +214,15 @@ def test_a_wrong_token_or_password_is_one_sentence_without_the_secret(
 
 def test_the_vector_server_scores_passages_as_the_embedded_store_does(
         practice_index: PracticeIndex, tmp_path: Path) -> None:
-    """On a server the few passages a search asks about are scored from their vectors read
-    back (a query filtered to them walks the server's whole index): the similarities are the
-    embedded store's, to float precision."""
+    """On a server the few passages a search asks about are scored there while it holds few
+    entries, and from their vectors read back once it holds many (a query filtered to them
+    walks its whole index): either way the similarities are the embedded store's, to float
+    precision."""
     import numpy as np
 
     from rag.documents import Passage
     from rag.passage_vectors import windows
-    from rag.vector_store import ChromaVectorStores
+    from rag.vector_store import ChromaVectorStore, ChromaVectorStores
 
     practice_index.chroma.wipe()
     rng = np.random.default_rng(7)
@@ -248,6 +249,33 @@ def test_the_vector_server_scores_passages_as_the_embedded_store_does(
     assert server_scores.keys() == local_scores.keys() == {p.passage_id for p in wanted}
     for pid, value in local_scores.items():
         assert server_scores[pid] == pytest.approx(value, abs=1e-5)
+    # The same collection as if it held a million entries: its vectors are read back.
+    large = ChromaVectorStore(served._collection, entries=lambda: 1_000_000)
+    assert [h.passage.passage_id for h in large.query(question, 5)] == \
+        [h.passage.passage_id for h in by_local]
+    for pid, value in large.similarities(question, wanted).items():
+        assert value == pytest.approx(local_scores[pid], abs=1e-5)
+
+
+def test_a_server_collections_size_is_read_again_once_a_minute_old() -> None:
+    from rag.vector_store import COUNT_SECONDS, EntryCount
+
+    class Collection:
+        held, reads = 10, 0
+
+        def count(self) -> int:
+            self.reads += 1
+            return self.held
+
+    now = [0.0]
+    collection = Collection()
+    entries = EntryCount(collection, clock=lambda: now[0])
+    assert entries() == 10
+    collection.held = 5000
+    now[0] = COUNT_SECONDS - 1
+    assert entries() == 10 and collection.reads == 1
+    now[0] = COUNT_SECONDS
+    assert entries() == 5000 and collection.reads == 2
 
 
 def test_both_index_servers_over_tls_with_the_practices_ca_and_not_without_it(
