@@ -2,6 +2,7 @@
 as the collection grows, and ingest throughput with several workstations at once.
 
     python -m bench.index_scale [--sizes 1000 10000 100000] [--clients 4] [--repeats 3]
+    python -m bench.index_scale --servers-search-only [--sizes ...]   # the first part alone
 
 Real servers, started here on loopback (bench/index_servers.py): PostgreSQL and Chroma's
 server. Search is bench/search.py's measurement (the real embedder and ``Library.search``; the
@@ -91,6 +92,18 @@ def _practice(work: Path) -> Iterator[Any]:
         yield PracticeIndex(postgres, chroma)
 
 
+def servers_search(sizes: Sequence[int], repeats: int,
+                   progress: Callable[[str], None]) -> dict[str, Any]:
+    """Search p50/p95 through real servers as the collection grows (bench/search.py)."""
+    from bench.search import benchmark_search
+    from rag.index_storage import ServerStorage
+
+    with tempfile.TemporaryDirectory(prefix="enclave-index-scale-") as tmp, \
+            _practice(Path(tmp) / "servers") as practice:
+        return benchmark_search(sizes=sizes, repeats=repeats, progress=progress,
+                                storage=ServerStorage(practice.fresh()))
+
+
 def benchmark_index_scale(*, sizes: Sequence[int], repeats: int, clients: int,
                           files: int = len(NAMES),
                           progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
@@ -158,10 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=len(NAMES),
                         help="licence texts each client ingests")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--servers-search-only", action="store_true",
+                        help="only search through the servers (neither embedded nor ingest)")
     args = parser.parse_args(argv)
     from desktop.egress.offline import force_offline_environment
 
     force_offline_environment()
+    if args.servers_search_only:
+        served = servers_search(args.sizes, args.repeats,
+                                lambda m: print(m, file=sys.stderr, flush=True))
+        for s in served["sizes"]:
+            print(f"search at {s['passages']:,} passages through the servers: p50 "
+                  f"{s['p50_ms']} ms, p95 {s['p95_ms']} ms (filled in {s['build_seconds']} s)")
+        if args.out is not None:
+            args.out.write_text(json.dumps(served, indent=2) + "\n", encoding="utf-8")
+        return 0
     result = benchmark_index_scale(sizes=args.sizes, repeats=args.repeats, clients=args.clients,
                                    files=args.files,
                                    progress=lambda m: print(m, file=sys.stderr, flush=True))
