@@ -14,7 +14,6 @@ not part of it (``python -m bench.index_scale`` measures the whole search).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from bench.search import PASSAGES_PER_DOCUMENT
+from bench.search import generated_passages
 from bench.stats import percentile, rounded
 
 _STEP = 2000
@@ -33,7 +32,6 @@ _STEP = 2000
 
 def benchmark_keyword_latency(passages: int, repeats: int, top: int) -> dict[str, Any]:
     from bench.index_servers import postgres_server
-    from rag.documents import Passage
     from rag.pg_keyword_index import PgKeywordIndex
     from rag.postgres import PgConnection
 
@@ -41,22 +39,15 @@ def benchmark_keyword_latency(passages: int, repeats: int, top: int) -> dict[str
             postgres_server(Path(tmp) / "postgres") as postgres:
         postgres.create_database("keywords")
         options = postgres.options("keywords")
-        writer = PgKeywordIndex(PgConnection(options))
+        database = PgConnection(options)
+        writer = PgKeywordIndex(database)
         text = corpus.Corpus(seed=5)
         started = time.perf_counter()
         for first in range(0, passages, _STEP):
-            batch = []
-            for n in range(first, min(first + _STEP, passages)):
-                doc = n // PASSAGES_PER_DOCUMENT
-                sha = hashlib.sha256(f"bench-document-{doc}".encode()).hexdigest()
-                batch.append(Passage(sha, f"/bench/documents/report-{doc:06d}.pdf",
-                                     f"Report {doc}", "", 1 + (n % PASSAGES_PER_DOCUMENT) // 2,
-                                     n % PASSAGES_PER_DOCUMENT, text.passage(600)))
-            writer.add("c", batch)
+            writer.add("c", generated_passages(range(first, min(first + _STEP, passages)), text))
         fill_s = time.perf_counter() - started
-        database = PgConnection(options)
         database.vacuum("keyword_postings", "keyword_passages", "keyword_terms")
-        reader = PgKeywordIndex(PgConnection(options), read_only=True)
+        reader = PgKeywordIndex(database, read_only=True)
         for query in corpus.SEARCH_QUERIES:  # warm: statement and page caches
             reader.search("c", query, top)
         by_query: dict[str, list[float]] = {q: [] for q in corpus.SEARCH_QUERIES}
@@ -65,6 +56,7 @@ def benchmark_keyword_latency(passages: int, repeats: int, top: int) -> dict[str
                 started = time.perf_counter()
                 reader.search("c", query, top)
                 by_query[query].append((time.perf_counter() - started) * 1000)
+        database.close()
     every = [t for times in by_query.values() for t in times]
     return {
         "method": __doc__.strip().splitlines()[0],

@@ -30,13 +30,26 @@ PASSAGES_PER_DOCUMENT = 20
 _INSERT_STEP = 2000
 
 
+def generated_passages(numbers: Sequence[int], text: corpus.Corpus) -> list[Any]:
+    """Passages number ``numbers`` of the bench's collection: 20 a document, two a page."""
+    from rag.documents import Passage
+
+    passages = []
+    for n in numbers:
+        doc = n // PASSAGES_PER_DOCUMENT
+        sha = hashlib.sha256(f"bench-document-{doc}".encode()).hexdigest()
+        passages.append(Passage(sha, f"/bench/documents/report-{doc:06d}.pdf", f"Report {doc}",
+                                "", 1 + (n % PASSAGES_PER_DOCUMENT) // 2,
+                                n % PASSAGES_PER_DOCUMENT, text.passage(600)))
+    return passages
+
+
 def _fill(storage: Any, start: int, stop: int, text: corpus.Corpus, seed: int) -> None:
     """Passages ``start`` to ``stop`` written through the index's own parts, wherever the
     storage keeps them (the library's files, or the practice's servers)."""
     import numpy as np
 
     from rag.catalog import Catalog
-    from rag.documents import Passage
     from rag.passage_vectors import windows
 
     database = storage.connect()
@@ -47,13 +60,7 @@ def _fill(storage: Any, start: int, stop: int, text: corpus.Corpus, seed: int) -
     rng = np.random.default_rng(seed)
     for first in range(start, stop, _INSERT_STEP):
         numbers = range(first, min(first + _INSERT_STEP, stop))
-        passages = []
-        for n in numbers:
-            doc = n // PASSAGES_PER_DOCUMENT
-            sha = hashlib.sha256(f"bench-document-{doc}".encode()).hexdigest()
-            passages.append(Passage(sha, f"/bench/documents/report-{doc:06d}.pdf",
-                                    f"Report {doc}", "", 1 + (n % PASSAGES_PER_DOCUMENT) // 2,
-                                    n % PASSAGES_PER_DOCUMENT, text.passage(600)))
+        passages = generated_passages(numbers, text)
         # One vector for each passage and one for each of its windows, as an ingest writes.
         counts = [1 + len(windows(p)) for p in passages]
         vectors = rng.standard_normal((sum(counts), 384)).astype(np.float32)

@@ -258,7 +258,8 @@ class PgKeywordIndex:
         """The ``k`` passages of the highest BM25 over ``terms`` (holding all of them if
         ``every``, else any), of only these documents or passages if given."""
         _, average = self._collection_stats(collection_id)
-        saturation = f"{K1} * ({1 - B} + {B} * words::float8 / ?)"
+        def saturation(words: str = "words") -> str:  # BM25's length term, of this column
+            return f"{K1} * ({1 - B} + {B} * {words}::float8 / ?)"
         among, among_params = "", list[object]()
         if documents is not None:
             among, among_params = " AND doc_sha256 = ANY(?)", [sorted(documents)]
@@ -269,44 +270,43 @@ class PgKeywordIndex:
         within_params = [] if not among else [collection_id, *among_params]
         lexemes = [t for t in terms if t.lexeme is not None]
         parts, params = [], []
-        first, first_params = "", list[object]()
+        matches, matches_params = "", list[object]()
         if lexemes and every:
             # The passages holding every term come from the GIN index, which intersects the
-            # terms' lists; then only their own postings are read (one index probe per word
-            # and passage), not every posting of every word.
-            # The matches are found first, whatever the planner guesses: it takes a few words'
-            # intersection for a handful of rows and would check every posting against it.
+            # terms' lists, and only their own postings are read. They are materialised first:
+            # the planner guesses a few words' intersection at a handful of rows and would
+            # otherwise check every posting of every word against it.
             parts.append(
                 f"SELECT m.ref, sum(q.idf * k.tf * {K1 + 1} / (k.tf + "
-                f"{saturation.replace('words', 'k.words')})) AS score, count(*) AS held FROM "
+                f"{saturation('k.words')})) AS score, count(*) AS held FROM "
                 "every_word AS m CROSS JOIN unnest(?::text[], ?::float8[]) AS q(lexeme, idf) "
                 "JOIN keyword_postings k ON k.collection_id = ? AND k.lexeme = q.lexeme AND "
                 "k.ref = m.ref GROUP BY m.ref")
-            first = ("WITH every_word AS MATERIALIZED (SELECT ref FROM keyword_passages WHERE "
+            matches = ("WITH every_word AS MATERIALIZED (SELECT ref FROM keyword_passages WHERE "
                      f"collection_id = ? AND terms @@ to_tsquery('english', ?){among}) ")
-            first_params = [collection_id, " & ".join(t.query for t in terms), *among_params]
+            matches_params = [collection_id, " & ".join(t.query for t in terms), *among_params]
             params += [average, [t.lexeme for t in lexemes], [t.idf for t in lexemes],
                        collection_id]
         elif lexemes:  # each word's postings: one index range, summed per passage
             parts.append(
-                f"SELECT ref, sum(q.idf * tf * {K1 + 1} / (tf + {saturation})) AS score, "
+                f"SELECT ref, sum(q.idf * tf * {K1 + 1} / (tf + {saturation()})) AS score, "
                 "count(*) AS held FROM keyword_postings JOIN unnest(?::text[], ?::float8[]) AS "
                 f"q(lexeme, idf) USING (lexeme) WHERE collection_id = ?{within} GROUP BY ref")
             params += [average, [t.lexeme for t in lexemes], [t.idf for t in lexemes],
                        collection_id, *within_params]
         for phrase in (t for t in terms if t.lexeme is None):
             # A phrase present counts once, as in running text; the GIN index finds it.
-            parts.append(f"SELECT ref, ? * {K1 + 1} / (1 + {saturation}) AS score, 1 AS held "
+            parts.append(f"SELECT ref, ? * {K1 + 1} / (1 + {saturation()}) AS score, 1 AS held "
                          "FROM keyword_passages WHERE collection_id = ? AND terms @@ "
                          f"to_tsquery('english', ?){among}")
             params += [phrase.idf, average, collection_id, phrase.query, *among_params]
         having = f" HAVING sum(held) = {len(terms)}" if every else ""
         rows = self._db.execute(
-            f"{first}SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))}, best.bm25 FROM ("
+            f"{matches}SELECT {', '.join('p.' + c for c in _COLUMNS.split(', '))}, best.bm25 FROM ("
             f"SELECT ref, sum(score) AS bm25 FROM ({' UNION ALL '.join(parts)}) AS found "
             f"GROUP BY ref{having} ORDER BY bm25 DESC, ref LIMIT ?) AS best JOIN "
             "keyword_passages p USING (ref) ORDER BY best.bm25 DESC, p.ref",
-            (*first_params, *params, k)).fetchall()
+            (*matches_params, *params, k)).fetchall()
         self._db.commit()  # a read leaves no transaction open
         return [KeywordHit(passage_of_row(row), float(row[-1])) for row in rows]
 

@@ -40,12 +40,13 @@ def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
     if metrics.horizontalAdvance(text) <= width:
         return text
     tail = text[tail_start(text):]
-    room = width - metrics.horizontalAdvance(tail)
-    if not tail or metrics.horizontalAdvance(tail) > width * _MOST_KEPT:
-        return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0))
-    head = metrics.elidedText(text[:len(text) - len(tail)], Qt.TextElideMode.ElideRight, room)
-    return head + tail if head.endswith("…") else \
-        metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0))
+    tail_width = metrics.horizontalAdvance(tail)
+    if tail and tail_width <= width * _MOST_KEPT:
+        head = metrics.elidedText(text[:len(text) - len(tail)], Qt.TextElideMode.ElideRight,
+                                  width - tail_width)
+        if head.endswith("…"):
+            return head + tail
+    return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0))
 
 
 class ElidedComboBox(QComboBox):
