@@ -44,8 +44,9 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         ]
     r = result.get("retrieval", {})
     if "error" not in r and r:
-        lines.append("Retrieval, passages pooled from their windows against passages embedded "
-                     "whole as well, hit@1 / hit@5:")
+        lines.append(f"Retrieval, {r['embedding_backend']} with passages pooled from their "
+                     f"windows against {r.get('reference_backend', 'the same engine')} with "
+                     "passages embedded whole as well (before issue 18), hit@1 / hit@5:")
         for name, now in r["pooled"].items():
             if "questions" not in now:
                 continue
@@ -54,7 +55,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                          f"{now['hit@1']:.1%} / {now['hit@5']:.1%} against "
                          f"{before['hit@1']:.1%} / {before['hit@5']:.1%} "
                          f"(moved {moved['hit@1']:+d} / {moved['hit@5']:+d} questions)")
-        lines.append(f"  every set within one question: {r['within_one_question']}")
+        lines.append(f"  every set within one question: {r['within_one_question']}; none "
+                     f"lost more than one: {r.get('none_lost_more_than_one', 'n/a')}")
     s = result.get("search", {})
     if "error" not in s:
         lines.append("Hybrid search, warm (p50 / p95; of which query embedding p50):")

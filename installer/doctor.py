@@ -72,6 +72,10 @@ class DoctorInputs:
     chat_server: Callable[[], Any] | None = None
     # A shared index: where its servers are (rag.index_servers.IndexServers); None: embedded.
     index_servers: Callable[[], Any] | None = None
+    # The configured embedding engine, made ready (desktop.app.wiring.engine_for: the embedder
+    # and why it is not the configured one), and that setting; None: not checked.
+    embedding_engine: Callable[[], tuple[Any, str]] | None = None
+    embedding_backend: str = ""
 
 
 def ok(name: str, message: str) -> CheckResult:
@@ -171,6 +175,28 @@ def check_embedding_model(model_dir: Callable[[], Path]) -> CheckResult:
     if missing:
         return fail(name, f"{folder} lacks {', '.join(missing)}", fix)
     return ok(name, f"all-MiniLM-L6-v2 present in {folder}")
+
+
+def check_embedding_engine(engine: Callable[[], tuple[Any, str]], backend: str) -> CheckResult:
+    """The configured engine made ready and run once: for ONNX Runtime its file is made here
+    from the bundled weights the first time (the installer runs doctor), not at the first
+    ingest."""
+    name = "embedding engine"
+    try:
+        embedder, why_not = engine()
+        embedder.embed(["Enclave checks that its embedding engine runs."])
+    except Exception as exc:  # any failure of the model's own code is this check's finding
+        return fail(name, f"the embedding model does not run ({type(exc).__name__}: {exc})",
+                    "Reinstall Enclave from its offline bundle.")
+    shown = getattr(embedder, "name", type(embedder).__name__)
+    exported = getattr(embedder, "exported", None)
+    where = f", {exported.path}" if exported is not None else ""
+    if why_not:
+        return warn(name, f"the setting embedding_backend = {backend} could not be used "
+                          f"({why_not}); documents are indexed with {shown}, more slowly",
+                    "Reinstall Enclave from its offline bundle, or set embedding_backend = "
+                    "torch to silence this.")
+    return ok(name, f"{shown} ready{where}")
 
 
 def check_backend(backend: Callable[[], str], gpus: Callable[[], list[NvidiaGpu] | None],
@@ -556,6 +582,8 @@ def run_checks(inputs: DoctorInputs) -> list[CheckResult]:
              "Reinstall Enclave from its offline bundle."),
         model_checks[0],
         check_embedding_model(bundled_model_dir),
+        *([check_embedding_engine(inputs.embedding_engine, inputs.embedding_backend)]
+          if inputs.embedding_engine is not None else []),
         *model_checks[1:],
         check_disk(inputs.home, model_bytes),
         check_memory(model_memory_bytes(inputs.model_path, inputs.context_size)

@@ -79,7 +79,9 @@ INDEX_VERSION = 4
 # The vectors' part of a document's index version: a document indexed in another space is
 # indexed again (torch and ONNX fp32 give the same vectors; int8 does not, nor does a passage
 # vector pooled from its windows).
-VECTOR_SPACES = {"minilm": 0, "minilm-int8": 1, "minilm-pooled": 2, "minilm-int8-pooled": 3}
+# int8pc: int8 with a scale per weight column (rag/onnx_embedder.py FORMAT 2).
+VECTOR_SPACES = {"minilm": 0, "minilm-int8": 1, "minilm-pooled": 2, "minilm-int8-pooled": 3,
+                 "minilm-int8pc": 4, "minilm-int8pc-pooled": 5}
 
 __all__ = ["CHROMA_FOLDER", "DATABASE_FILE", "CollectionError", "Library"]
 

@@ -95,9 +95,28 @@ def shared_index(practice_index: object) -> object:
     return practice_index.fresh()
 
 
+@pytest.fixture(scope="session")
+def embedder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default embedding engine's ONNX file (int8), made once for the session the way
+    Enclave makes it under a data directory."""
+    from rag.onnx_embedder import exported_model
+
+    cache = tmp_path_factory.mktemp("embedder-cache")
+    exported_model(cache, "int8")
+    return cache
+
+
 @pytest.fixture
-def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
-    """Environment for running the real `enclave` command in a subprocess."""
+def cli_env(enclave_home: Path, default_model_path: Path,
+            embedder_cache: Path) -> dict[str, str]:
+    """Environment for running the real `enclave` command in a subprocess. The home starts with
+    the session's ONNX file linked in, as after the installer's doctor made it: each command
+    would otherwise make its own (it is checked by its SHA-256 all the same)."""
+    target = enclave_home / "cache" / "embedder"
+    target.mkdir(parents=True, exist_ok=True)
+    for made in embedder_cache.iterdir():
+        if made.suffix in (".onnx", ".json") and "fp32" not in made.name:
+            os.link(made, target / made.name)
     env = dict(os.environ)
     env["ENCLAVE_HOME"] = str(enclave_home)
     env["ENCLAVE_MODEL"] = str(default_model_path)
@@ -107,6 +126,7 @@ def cli_env(enclave_home: Path, default_model_path: Path) -> dict[str, str]:
 # A test that loads the real chat model or the embedder is slow, however it says so: the mark
 # follows the fixtures it uses (directly or through others), so the quick lane stays quick.
 SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env",
+                           "embedder_cache",
                            "practice_server", "practice_index"})
 
 

@@ -41,7 +41,7 @@ class Settings:
     top_k: int = default("top_k")
     collection: str = default("collection")
     question_logging: str = default("question_logging")  # full | hashed | off (audit log)
-    embedding_backend: str = default("embedding_backend")  # onnx-int8 | onnx | torch
+    embedding_backend: str = default("embedding_backend")  # onnx-int8 | torch | torch-fp32 | onnx
     api_port: int = default("api_port")  # enclave serve, on 127.0.0.1
     # Tesseract's names ("deu", "eng"); empty: the system's language and English (rag/ocr.py).
     ocr_languages: tuple[str, ...] = field(default_factory=tuple)

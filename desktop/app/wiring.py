@@ -99,22 +99,29 @@ def open_audit_log(settings: Settings) -> AuditLog:
 
 
 def bundled_embedder(settings: Settings) -> Embedder:
-    """The bundled all-MiniLM-L6-v2 on the configured engine: ONNX Runtime (the ONNX file made
-    once from the bundled weights, under the data directory) or torch. When ONNX cannot be
-    used here, torch, with the reason in the log."""
+    """The bundled all-MiniLM-L6-v2 on the configured engine (``engine_for``)."""
+    return engine_for(settings)[0]
+
+
+def engine_for(settings: Settings) -> tuple[Embedder, str]:
+    """The bundled all-MiniLM-L6-v2 on the configured engine, and why it is not that engine
+    ('' when it is): ONNX Runtime (the ONNX file made once from the bundled weights, under the
+    data directory) or torch (bf16 where the processor computes it, unless torch-fp32). When
+    ONNX cannot be used here, torch, with the reason in the log."""
     from rag.embedder import MiniLMEmbedder
 
-    if settings.embedding_backend == "torch":
-        return MiniLMEmbedder()
+    if settings.embedding_backend in ("torch", "torch-fp32"):
+        return MiniLMEmbedder(precision="fp32" if settings.embedding_backend == "torch-fp32"
+                              else "auto"), ""
     from rag.onnx_embedder import OnnxEmbedder, Precision, exported_model
 
     precision: Precision = "int8" if settings.embedding_backend == "onnx-int8" else "fp32"
     try:
         return OnnxEmbedder(exported_model(settings.home / "cache" / "embedder", precision),
-                            threads=settings.threads)
+                            threads=settings.threads), ""
     except Exception as exc:  # any failure here leaves the torch path, which always works
         log.warning("the ONNX embedder could not be used (%s); using torch", exc)
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(), f"{type(exc).__name__}: {exc}"
 
 
 def open_library(settings: Settings, embedder: Embedder | None = None) -> Library:

@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace, app: Application) -> int:
     settings = app.settings
-    from desktop.app.wiring import index_servers, server_options
+    from desktop.app.wiring import engine_for, index_servers, server_options
     from desktop.egress import guard as egress_guard
     from desktop.egress.offline import FORCED
     from installer.doctor import DoctorInputs, run_checks, worst
@@ -48,6 +48,8 @@ def run(args: argparse.Namespace, app: Application) -> int:
         if settings.chat_backend == "server" else None,
         index_servers=(lambda: index_servers(settings))
         if settings.index_backend == "server" else None,
+        embedding_engine=lambda: engine_for(settings),
+        embedding_backend=settings.embedding_backend,
     ))
     overall = worst(results)
     if args.json:

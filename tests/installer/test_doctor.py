@@ -18,6 +18,7 @@ from installer.doctor import (
     check_data_permissions,
     check_disk,
     check_egress_guard,
+    check_embedding_engine,
     check_embedding_model,
     check_memory,
     check_offline_environment,
@@ -138,6 +139,33 @@ def test_the_worst_result_decides() -> None:
     results = [doctor.ok("a", "fine"), doctor.warn("b", "hmm", "do x")]
     assert doctor.worst(results) == "warn"
     assert doctor.worst([*results, doctor.fail("c", "bad", "do y")]) == "fail"
+
+
+class _Engine:
+    """The embedder's seam: a name, its ONNX file, and embed."""
+
+    name = "all-MiniLM-L6-v2 (ONNX Runtime, int8)"
+
+    def __init__(self, fails: bool = False) -> None:
+        self.exported = type("Exported", (), {"path": Path("/data/cache/embedder/m.onnx")})()
+        self._fails = fails
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if self._fails:
+            raise RuntimeError("tokenizer.json is damaged")
+        return [[0.0] * 384 for _ in texts]
+
+
+def test_the_embedding_engine_is_made_ready_and_a_fallback_or_a_failure_is_named() -> None:
+    ready = check_embedding_engine(lambda: (_Engine(), ""), "onnx-int8")
+    assert ready.status == "ok" and "int8" in ready.message and "m.onnx" in ready.message
+    fell_back = check_embedding_engine(
+        lambda: (_Engine(), "OSError: No space left on device"), "onnx-int8")
+    assert fell_back.status == "warn" and "No space left on device" in fell_back.message
+    assert "embedding_backend = onnx-int8" in fell_back.message
+    broken = check_embedding_engine(lambda: (_Engine(fails=True), ""), "onnx-int8")
+    assert broken.status == "fail" and "tokenizer.json is damaged" in broken.message
+    assert broken.fix and "Reinstall" in broken.fix
 
 
 def _doctor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,6 @@
 """The embedder on ONNX Runtime, made from the bundled weights: the same vectors as torch at
-full precision, close ones at int8, made once and remade when the cached file was changed."""
+full precision, close ones at int8 (the default engine), made once and remade when the cached
+file was changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.embedder import MiniLMEmbedder
-from rag.onnx_embedder import OnnxEmbedder, exported_model
+from rag.onnx_embedder import FORMAT, OnnxEmbedder, exported_model
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +33,11 @@ def test_full_precision_gives_torchs_vectors_and_int8_close_ones(
     fp32 = OnnxEmbedder(exported_model(cache, "fp32"))
     assert min(cosines(fp32.embed(TEXTS), reference)) > 0.9999
     int8 = OnnxEmbedder(exported_model(cache, "int8"))
-    assert min(cosines(int8.embed(TEXTS), reference)) > 0.9
-    assert int8.vector_space == "minilm-int8" and fp32.vector_space == "minilm"
+    close = cosines(int8.embed(TEXTS), reference)
+    # One int8 scale per weight column: 0.993-0.994 on the sentences and 0.982 on "x" here;
+    # one scale per matrix gave 0.95-0.97 and 0.92, and lost questions (rag/onnx_embedder.py).
+    assert min(close[:3]) > 0.99 and close[3] > 0.97, close
+    assert int8.vector_space == "minilm-int8pc" and fp32.vector_space == "minilm"
     assert int8.embed([]) == []
 
 
@@ -46,3 +50,18 @@ def test_the_file_is_made_once_and_made_again_when_it_was_changed(cache: Path) -
         f.write(b"tampered")
     again = exported_model(cache, "int8")
     assert again.sha256 == first.sha256, "a changed file is never trusted: it is made again"
+
+
+def test_a_file_made_by_an_older_enclave_is_made_again(cache: Path) -> None:
+    """An int8 file of the first format (one scale per matrix) is not reused after an update."""
+    import json
+
+    made = exported_model(cache, "int8")
+    record_path = cache / "export.json"
+    record = json.loads(record_path.read_text())
+    record["int8"]["format"] = FORMAT - 1
+    record_path.write_text(json.dumps(record))
+    before = made.path.stat().st_mtime_ns
+    again = exported_model(cache, "int8")
+    assert again.path.stat().st_mtime_ns != before
+    assert json.loads(record_path.read_text())["int8"]["format"] == FORMAT
