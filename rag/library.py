@@ -30,6 +30,7 @@ from rag.discovery import discover
 from rag.document_names import DocumentName, DocumentNames
 from rag.documents import LoadedDocument, Page, Passage, UnreadableDocument
 from rag.duplicates import Copies, collapse, collapse_hits
+from rag.embedding_ahead import EmbeddingAhead
 from rag.index_storage import (
     CHROMA_FOLDER,
     DATABASE_FILE,
@@ -99,6 +100,14 @@ class _Parsed:
     note: str = ""  # for the person: "12 pages read by OCR, 2 unreadable"
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """A batch read and the embedding of its passages under way."""
+
+    batch: list[_Parsed]
+    running: EmbeddingAhead
+
+
 @dataclass
 class _Loaded:
     path: Path
@@ -157,6 +166,8 @@ class Library:
         self._keyword_thread: ThreadPoolExecutor | None = None
         self._keyword_reader: Database | None = None
         self._keyword_index: KeywordStore | None = None  # on that connection
+        # An ingest's passages are embedded here while it reads and writes (_embed_ahead).
+        self._embedding_thread: ThreadPoolExecutor | None = None
 
     @property
     def _version(self) -> int:
@@ -173,6 +184,9 @@ class Library:
             if self._keyword_thread is not None:
                 self._keyword_thread.shutdown(wait=True)
                 self._keyword_thread = None
+            if self._embedding_thread is not None:
+                self._embedding_thread.shutdown(wait=True)
+                self._embedding_thread = None
             if self._keyword_reader is not None:
                 self._keyword_reader.close()
                 self._keyword_reader = self._keyword_index = None
@@ -512,43 +526,66 @@ class Library:
         yield IngestEvent("started", 0, total)
         batch: list[_Parsed] = []
         long_ones: list[_Parsed] = []  # indexed after the others (LONG_DOCUMENT_PASSAGES)
-        for position, candidate in enumerate(candidates):
-            if cancel is not None and cancel.is_set():
-                break
-            if candidate.skip_reason:
-                done += 1
-                yield IngestEvent("skipped", done, total, candidate.path, candidate.skip_reason)
-                continue
-            if not _printable_name(candidate.path):
-                done += 1
-                yield IngestEvent("failed", done, total, candidate.path,
-                                  "its name is not valid text (bytes from another character "
-                                  "set, as in folders from old Windows shares or zip files): "
-                                  "rename the file, then add it again")
-                continue
-            # (done: the files before this one, some of them read but not yet indexed)
-            yield IngestEvent("opening", position, total, candidate.path, "reading")
-            outcome = yield from self._read(target, candidate.path, done, total, cancel)
-            if isinstance(outcome, IngestEvent):
-                done += 1
-                yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
-                continue
-            if len(outcome.passages) > self._long:
-                waiting = sum(len(p.passages) for p in long_ones)
-                if waiting + len(outcome.passages) <= MAX_WAITING_PASSAGES:
-                    long_ones.append(outcome)  # kept as read (its OCR is not done twice)
+        # The batch being embedded on the embedder's thread while the next files are read.
+        ahead: _Ahead | None = None
+        abandon = threading.Event()
+        try:
+            for position, candidate in enumerate(candidates):
+                if cancel is not None and cancel.is_set():
+                    break
+                if candidate.skip_reason:
+                    done += 1
+                    yield IngestEvent("skipped", done, total, candidate.path,
+                                      candidate.skip_reason)
                     continue
-                done = yield from _counted(self._write(target, [outcome], cancel), done, total)
-                continue
-            batch.append(outcome)
-            if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
-                done = yield from _counted(self._write(target, batch, cancel), done, total)
-                batch = []
-        done = yield from _counted(self._write(target, batch, cancel), done, total)
-        for long_one in long_ones:
-            if cancel is not None and cancel.is_set():
-                break
-            done = yield from _counted(self._write(target, [long_one], cancel), done, total)
+                if not _printable_name(candidate.path):
+                    done += 1
+                    yield IngestEvent("failed", done, total, candidate.path,
+                                      "its name is not valid text (bytes from another character "
+                                      "set, as in folders from old Windows shares or zip "
+                                      "files): rename the file, then add it again")
+                    continue
+                # (done: the files before this one, some of them read but not yet indexed)
+                yield IngestEvent("opening", position, total, candidate.path, "reading")
+                outcome = yield from self._read(target, candidate.path, done, total, cancel)
+                if isinstance(outcome, IngestEvent):
+                    done += 1
+                    yield IngestEvent(outcome.kind, done, total, outcome.path, outcome.detail)
+                    continue
+                if len(outcome.passages) > self._long:
+                    waiting = sum(len(p.passages) for p in long_ones)
+                    if waiting + len(outcome.passages) <= MAX_WAITING_PASSAGES:
+                        long_ones.append(outcome)  # kept as read (its OCR is not done twice)
+                        continue
+                    if ahead is not None:
+                        done = yield from _counted(self._write_embedded(target, ahead), done, total)
+                        ahead = None
+                    alone = self._embed_ahead([outcome], cancel, abandon)
+                    done = yield from _counted(self._write_embedded(target, alone), done, total)
+                    continue
+                batch.append(outcome)
+                if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
+                    # This batch embeds while the one before is written and more files read.
+                    started = self._embed_ahead(batch, cancel, abandon)
+                    if ahead is not None:
+                        done = yield from _counted(self._write_embedded(target, ahead), done, total)
+                    ahead, batch = started, []
+            # The last batch starts before the one ahead of it is written.
+            for last in (ahead, self._embed_ahead(batch, cancel, abandon) if batch else None):
+                if last is not None:
+                    done = yield from _counted(self._write_embedded(target, last), done, total)
+            for long_one in long_ones:
+                if cancel is not None and cancel.is_set():
+                    break
+                alone = self._embed_ahead([long_one], cancel, abandon)
+                done = yield from _counted(self._write_embedded(target, alone), done, total)
+        finally:
+            # Stopped early (an error, or the caller stopped reading): the embedder's thread
+            # lets go before the library can be closed.
+            abandon.set()
+            if self._embedding_thread is not None:
+                # One thread, first come first served: a no-op queued now runs after them all.
+                self._embedding_thread.submit(lambda: None).result()
         cancelled = cancel is not None and cancel.is_set()
         if not cancelled:
             for gone in self._forget_removed(target, paths):
@@ -679,20 +716,29 @@ class Library:
                           now_iso(), self._version)
         return _Parsed(path, row, passages, copies=copies, note=loaded.note)
 
-    def _write(self, target: Collection, batch: list[_Parsed],
-               cancel: Cancel | None) -> Iterator[IngestEvent]:
-        embedding = PassageEmbedding(self._embedder,
-                                     [p for item in batch for p in item.passages])
+    def _embed_ahead(self, batch: list[_Parsed], cancel: Cancel | None,
+                     abandon: threading.Event) -> _Ahead:
+        """The batch's passages embedded on the embedder's thread (rag/embedding_ahead.py)."""
+        if self._embedding_thread is None:
+            self._embedding_thread = ThreadPoolExecutor(1, thread_name_prefix="enclave-embed")
+        embedding = PassageEmbedding(self._embedder, [p for item in batch for p in item.passages])
+        return _Ahead(batch, EmbeddingAhead(embedding, self._embedding_thread, cancel, abandon))
+
+    def _write_embedded(self, target: Collection, ahead: _Ahead) -> Iterator[IngestEvent]:
+        """The batch's embedding followed until it ends (with its progress), then the batch
+        written; nothing when the ingest was stopped meanwhile."""
+        batch, running = ahead.batch, ahead.running
+        embedding = running.embedding
         # Embedding in more than one step: say how far it has got (the file, when it is one).
         alone = batch[0].path if len(batch) == 1 else None
         what = "indexing" if alone is not None else f"indexing {len(batch)} files"
-        for done in embedding.steps():
-            if cancel is not None and cancel.is_set():
-                return
+        for done in running.progress():
             if embedding.total > embedding.step:
                 yield IngestEvent("indexing", 0, 0, alone, f"{what}: {done:,} of "
                                   f"{embedding.total:,} pieces of text", texts=embedding.total,
                                   texts_done=done, files=len(batch))
+        if not running.finished():
+            return
         vectors = iter(embedding.vectors)
         for item in batch:
             item.embeddings = [next(vectors) for _ in item.passages]

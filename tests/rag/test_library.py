@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from rag.index_storage import ServerStorage
 from rag.keyword_index import KeywordIndex
 from rag.library import Library
 from rag.services import IngestEvent
+from tests.doubles import HashEmbedder
 from tests.factories import make_docx, make_html, make_pdf, make_text
 
 NOTICE = ["1. Parties\nThis lease is between Acme Ltd and Bolt LLP.",
@@ -364,3 +365,67 @@ def test_files_without_pages_count_none(library: Library, tmp_path: Path) -> Non
     assert docs["notes.txt"].pages == 0 and docs["notes.txt"].size > 0
     assert docs["paged.txt"].pages == 2
     assert docs["one.pdf"].pages == 1
+
+
+class _WaitsForTheNextFile(HashEmbedder):
+    """Embeds only once the ingest has opened the file after the batch being embedded, and
+    remembers whether that happened: it cannot, unless reading and embedding overlap."""
+
+    def __init__(self) -> None:
+        self.next_file_opened = threading.Event()
+        self.overlapped: list[bool] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not self.overlapped:
+            self.overlapped.append(self.next_file_opened.wait(timeout=10))
+        return super().embed(texts)
+
+
+def test_the_next_file_is_read_while_a_batch_is_embedded(tmp_path: Path) -> None:
+    folder = tmp_path / "matter"
+    paragraph = "The tenant shall keep the roof, gutters and drains in good repair. " * 12
+    for n in range(1, 4):  # about 80 passages each: the first batch is full after two files
+        make_text(folder / f"bundle-{n}.txt",
+                  "\n\n".join(f"Bundle {n}, clause {k}. {paragraph}" for k in range(80)))
+    embedder = _WaitsForTheNextFile()
+    library = Library(tmp_path / "index", embedder)  # type: ignore[arg-type]
+    events = []
+    try:
+        for event in library.ingest([folder], "Matter"):
+            events.append(event)
+            if event.kind == "opening" and event.path and event.path.name == "bundle-3.txt":
+                embedder.next_file_opened.set()
+        assert library.search("gutters and drains", "Matter", 3)
+    finally:
+        library.close()
+    assert embedder.overlapped == [True], "bundle-3 was opened while bundles 1-2 embedded"
+    assert [e.path.name for e in events if e.kind == "indexed" and e.path] == \
+        ["bundle-1.txt", "bundle-2.txt", "bundle-3.txt"], "written in the order they were read"
+    assert events[-1].kind == "finished" and events[-1].done == 3
+
+
+def test_an_ingest_stopped_by_its_reader_leaves_no_embedding_running(tmp_path: Path) -> None:
+    """The window's ingest may be dropped half way (the caller stops reading): the embedder's
+    thread lets go, and the library closes."""
+    folder = tmp_path / "matter"
+    paragraph = "The landlord shall insure the building against fire and flood. " * 12
+    for n in range(1, 4):
+        make_text(folder / f"note-{n}.txt",
+                  "\n\n".join(f"Note {n}, clause {k}. {paragraph}" for k in range(80)))
+    library = Library(tmp_path / "index", HashEmbedder())  # type: ignore[arg-type]
+    try:
+        for event in library.ingest([folder], "Matter"):
+            if event.kind == "opening" and event.path and event.path.name == "note-3.txt":
+                break  # the first batch is embedding now
+    finally:
+        library.close()
+    reopened = Library(tmp_path / "index", HashEmbedder())  # type: ignore[arg-type]
+    try:
+        events = list(reopened.ingest([folder], "Matter"))
+        assert sorted(e.path.name for e in events
+                      if e.kind in ("indexed", "unchanged") and e.path) == \
+            ["note-1.txt", "note-2.txt", "note-3.txt"]
+        assert len(reopened.documents("Matter")) == 3
+    finally:
+        reopened.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("enclave-embed")]
