@@ -181,8 +181,8 @@ def test_enclave_doctor_is_green_on_a_healthy_home_and_red_on_an_exposed_one(
     report = json.loads(healthy.stdout)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert report["ok"] and {c["name"] for c in report["checks"]} >= {
-        "packages", "chat model", "embedding model", "llama.cpp backend", "memory",
-        "data directory", "egress guard", "offline switches", "window"}
+        "packages", "chat model", "embedding model", "embedding engine", "llama.cpp backend",
+        "memory", "data directory", "egress guard", "offline switches", "window"}
     enclave_home.chmod(0o755)
     exposed = _doctor(cli_env)
     assert exposed.returncode == 1
