@@ -318,13 +318,16 @@ def measure(sets: Sequence[QuestionSet], progress: Callable[[str], None] = print
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from desktop.app.settings_table import default
+
     p = argparse.ArgumentParser(prog="python -m bench.retrieval_quality",
                                 description="Score retrieval on every question set.")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--sets", nargs="*", choices=[s.name for s in SETS], default=None)
-    p.add_argument("--embedder", choices=("torch", "torch-fp32", "onnx", "onnx-int8"),
-                   default="torch",
-                   help="the embedding engine to measure (default: torch, the reference)")
+    p.add_argument("--embedder", choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
+                   default=default("embedding_backend"),
+                   help="the embedding engine to measure (default: the setting's default, "
+                        "onnx-int8; torch-fp32 is the reference)")
     p.add_argument("--passages", choices=("pooled", "whole"), default="pooled",
                    help="each passage's vector pooled from its windows (Enclave's way) or the "
                         "passage embedded whole as well (before issue 18)")

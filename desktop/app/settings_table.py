@@ -105,11 +105,11 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
             label="Embedding engine",
             help="How documents are turned into vectors: ONNX Runtime with int8 weights (the "
-                 "default: about 3.5x the plain torch encoder here, each question's best "
-                 "passages within one question of full precision on every test set), torch "
-                 "(bf16 where the processor has it, else full precision), torch at full "
-                 "precision (the reference), or ONNX Runtime at full precision. Changing to or "
-                 "from int8 indexes documents again on their next ingest."),
+                 "default: ingestion 4.2x the plain torch encoder on the benchmark machine, no "
+                 "test set losing more than one question), torch (bf16 where the processor has "
+                 "it, 2.5x there, else full precision), torch at full precision (the "
+                 "reference), or ONNX Runtime at full precision. Changing to or from int8 "
+                 "indexes documents again on their next ingest."),
     Setting("api_port", int, 4747, minimum=1024, maximum=65535, label="Local API port",
             help="The port of Enclave's OpenAI-compatible API for other programs on this "
                  "computer (enclave serve, or Local API in the window); it listens on "
