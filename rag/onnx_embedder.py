@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -71,17 +73,18 @@ def exported_model(cache: Path, precision: Precision,
             and entry.get("format") == FORMAT and entry.get("sha256") == sha256_of_file(target)):
         return Exported(target, precision, entry["sha256"])
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fp32 = cache / "all-MiniLM-L6-v2.fp32.onnx"
-    if precision == "int8" or not fp32.is_file() or \
-            record.get("fp32", {}).get("source_sha256") != source_sha:
-        _export_fp32(folder, fp32)
-    if precision == "int8":
-        _quantise(fp32, target)
+    if precision == "fp32":
+        _export_fp32(folder, target)
+    else:
+        # The fp32 file is only a step on the way (90 MB): it is not kept beside the int8 one.
+        step = cache / f"all-MiniLM-L6-v2.fp32.onnx.{os.getpid()}.step"
+        try:
+            _export_fp32(folder, step)
+            _quantise(step, target)
+        finally:
+            step.unlink(missing_ok=True)
     sha = sha256_of_file(target)
     record[precision] = {"source_sha256": source_sha, "sha256": sha, "format": FORMAT}
-    if precision == "int8":
-        record["fp32"] = {"source_sha256": source_sha, "sha256": sha256_of_file(fp32),
-                          "format": FORMAT}
     partial = record_path.with_name(f"{RECORD}.{os.getpid()}.tmp")
     partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.replace(partial, record_path)
@@ -120,15 +123,16 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
                        return_tensors="pt")
     axes = {0: "batch", 1: "tokens"}
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    torch.onnx.export(
-        Encoder(model), (sample["input_ids"], sample["attention_mask"],
-                         sample["token_type_ids"]), str(partial),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["last_hidden_state"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                      "last_hidden_state": axes},
-        opset_version=17, dynamo=False)
-    os.replace(partial, target)
+    with _quietly(), _removed_unless_done(partial):
+        torch.onnx.export(
+            Encoder(model), (sample["input_ids"], sample["attention_mask"],
+                             sample["token_type_ids"]), str(partial),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes},
+            opset_version=17, dynamo=False)
+        os.replace(partial, target)
 
 
 def _quantise(source: Path, target: Path) -> None:
@@ -138,8 +142,35 @@ def _quantise(source: Path, target: Path) -> None:
     # One scale per output column of each weight matrix: a single scale per matrix gave vectors
     # at a mean cosine of 0.911 to torch's (0.83 at worst) on the bench's windows, and lost
     # three questions of system-docs at hit@5; per column, 0.990 (0.977 at worst).
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True)
-    os.replace(partial, target)
+    with _quietly(), _removed_unless_done(partial):
+        quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8,
+                         per_channel=True)
+        os.replace(partial, target)
+
+
+@contextmanager
+def _quietly() -> Iterator[None]:
+    """The exporter's and the quantiser's advice to developers (tracer warnings, "consider
+    pre-processing") kept off a user's terminal. The quantiser logs through the root logger,
+    which would otherwise set itself up to print everything after to stderr."""
+    root = logging.getLogger()
+    null = logging.NullHandler()
+    root.addHandler(null)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeHandler(null)
+
+
+@contextmanager
+def _removed_unless_done(partial: Path) -> Iterator[None]:
+    """A half-written file (a full disk, an interrupted export) is not left behind."""
+    try:
+        yield
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class OnnxEmbedder:

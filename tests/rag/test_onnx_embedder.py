@@ -65,3 +65,23 @@ def test_a_file_made_by_an_older_enclave_is_made_again(cache: Path) -> None:
     again = exported_model(cache, "int8")
     assert again.path.stat().st_mtime_ns != before
     assert json.loads(record_path.read_text())["int8"]["format"] == FORMAT
+
+
+def test_only_the_int8_file_is_kept_and_a_failed_export_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import onnxruntime.quantization
+
+    made = exported_model(tmp_path / "ok", "int8")
+    assert sorted(p.name for p in made.path.parent.iterdir()) == \
+        ["all-MiniLM-L6-v2.int8.onnx", "export.json"], "the 90 MB fp32 step is not kept"
+
+    def full_disk(source: str, partial: str, **_options: object) -> None:
+        Path(partial).write_bytes(b"half a model")  # as far as it got
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        exported_model(tmp_path / "full", "int8")
+    assert list((tmp_path / "full").iterdir()) == [], "no step, no half file, no record"
