@@ -6,17 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rag.embedder import MiniLMEmbedder, native_bf16
+from tests.rag.embedding_samples import TEXTS, cosines
 
 pytestmark = pytest.mark.slow
-
-TEXTS = ["The tenant may end this lease by giving three months' notice in writing.",
-         "Amoxicillin 500 mg three times a day for five days.",
-         "How much notice must the tenant give?", "x"]
-
-
-def cosines(a: list[list[float]], b: list[list[float]]) -> list[float]:
-    return [sum(x * y for x, y in zip(u, v, strict=True)) for u, v in zip(a, b, strict=True)]
-
 
 def test_bf16_gives_full_precisions_vectors_and_is_chosen_only_where_the_processor_has_it(
 ) -> None:

@@ -10,17 +10,9 @@ import pytest
 
 from rag.embedder import MiniLMEmbedder
 from rag.onnx_embedder import FORMAT, OnnxEmbedder, exported_model
+from tests.rag.embedding_samples import TEXTS, cosines
 
 pytestmark = pytest.mark.slow
-
-TEXTS = ["The tenant may end this lease by giving three months' notice in writing.",
-         "Amoxicillin 500 mg three times a day for five days.",
-         "How much notice must the tenant give?", "x"]
-
-
-def cosines(a: list[list[float]], b: list[list[float]]) -> list[float]:
-    return [sum(x * y for x, y in zip(u, v, strict=True)) for u, v in zip(a, b, strict=True)]
-
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
