@@ -105,7 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
             label="Embedding engine",
             help="How documents are turned into vectors: ONNX Runtime with int8 weights (the "
-                 "default: ingestion 4.2x the plain torch encoder on the benchmark machine, no "
+                 "default: ingestion 3.5-4.3x the plain torch encoder on the benchmark machine, no "
                  "test set losing more than one question), torch (bf16 where the processor has "
                  "it, 2.5x there, else full precision), torch at full precision (the "
                  "reference), or ONNX Runtime at full precision. Changing to or from int8 "
