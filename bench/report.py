@@ -14,7 +14,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
              f"{result['environment']['cpus']} CPUs, load average at start "
              f"{result['environment']['load_average_at_start'][0]:.1f}"]
     g = result.get("generation", {})
-    if "error" not in g:
+    if g and "error" not in g:
         lines += [
             "Generation (same GGUF, greedy):",
             f"  decode ratio, token-interleaved: {g['decode_ratio']} "
@@ -32,7 +32,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"{g['end_to_end_ratio']}",
         ]
     i = result.get("ingestion", {})
-    if "error" not in i:
+    if i and "error" not in i:
         lines += [
             f"Ingestion ({i['documents']} PDFs, {i['pages']} pages, {i['passages']} passages):",
             f"  Enclave {i['enclave_pages_per_second']} pages/s, raw embedder "
@@ -58,7 +58,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"  every set within one question: {r['within_one_question']}; none "
                      f"lost more than one: {r.get('none_lost_more_than_one', 'n/a')}")
     s = result.get("search", {})
-    if "error" not in s:
+    if s and "error" not in s:
         lines.append("Hybrid search, warm (p50 / p95; of which query embedding p50):")
         for size in s["sizes"]:
             lines.append(f"  {size['passages']:>7} passages: {size['p50_ms']} / "
@@ -107,7 +107,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                      "embedded mode:")
         lines.extend(f"  {line}" for line in describe(x))
     u = result.get("startup", {})
-    if "error" not in u:
+    if u and "error" not in u:
         if u.get("available"):
             lines.append(f"Start-up: window painted {u['window_painted_s']} s after launch "
                          f"(heavy modules before the window: "
@@ -115,7 +115,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         else:
             lines.append(f"Start-up: not measured ({u.get('reason')})")
     m = result.get("memory", {})
-    if "error" not in m:
+    if m and "error" not in m:
         text = f"Memory (RSS): {m['baseline_mib']} MiB at start, {m['model_loaded_mib']} MiB " \
                "idle with the default model"
         if "model_and_library_mib" in m:

@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ from bench.profiles import FULL, QUICK, Profile
 from bench.report import summary_lines
 from desktop.app.settings import Settings
 
+# The sections in the order they run (``enclave bench --only NAME``).
+SECTIONS = ("generation", "ingestion", "retrieval", "search", "cpu_variants", "api",
+            "model_server", "index_servers", "startup", "memory")
 RESULT_FILE = "bench.json"
 CHART_FILE = "bench.png"
 
@@ -55,7 +58,10 @@ def _chosen_variant(settings: Settings) -> str | None:
 
 
 def run_benchmarks(settings: Settings, profile: Profile,
-                   progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+                   progress: Callable[[str], None] = lambda _m: None,
+                   only: Sequence[str] = ()) -> dict[str, Any]:
+    """Every section of ``profile`` (or the ``only`` ones), each figure beside its raw engine's.
+    """
     from bench.api import benchmark_api
     from bench.cpu_variants import benchmark_cpu_variants
     from bench.generation import benchmark_generation
@@ -98,6 +104,8 @@ def run_benchmarks(settings: Settings, profile: Profile,
         "memory": lambda: measure_memory(settings.model_path),
     }
     for name, measure in sections.items():
+        if only and name not in only:
+            continue
         progress(f"{name}...")
         started = time.perf_counter()
         try:

@@ -14,6 +14,10 @@ from typing import Any
 
 from desktop.app.application import Application
 
+# bench.runner.SECTIONS, written here: importing bench for the parser would slow every command.
+SECTIONS = ("generation", "ingestion", "retrieval", "search", "cpu_variants", "api",
+            "model_server", "index_servers", "startup", "memory")
+
 DEFAULT_OUT = Path("bench-results")
 
 
@@ -23,6 +27,9 @@ def register(commands: Any) -> None:
                       "against the raw engines (takes a while; --quick for a short run)")
     p.add_argument("--quick", action="store_true",
                    help="smaller sizes, a few minutes (what CI runs)")
+    p.add_argument("--only", action="append", default=[], metavar="SECTION",
+                   choices=SECTIONS,
+                   help="run only this section (again for more): " + ", ".join(SECTIONS))
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder for bench.json and bench.png (default: {DEFAULT_OUT}/)")
@@ -36,7 +43,7 @@ def run(args: argparse.Namespace, app: Application) -> int:
     def progress(message: str) -> None:
         print(f"enclave bench: {message}", file=sys.stderr, flush=True)
 
-    result = runner.run_benchmarks(settings, runner.profile(args.quick), progress)
+    result = runner.run_benchmarks(settings, runner.profile(args.quick), progress, args.only)
     try:
         json_path, chart_path = runner.write_results(result, args.out)
     except OSError as exc:

@@ -153,7 +153,10 @@ def _ratio_panel(painter: Any, result: dict[str, Any], box: tuple[int, int, int,
     small = QFont()
     small.setPixelSize(14)
     painter.setFont(small)
-    label_w, scale_max = 190, 1.2
+    # 1.0 and the targets stay on the panel however far a ratio goes (ingestion's is about 4).
+    label_w = 190
+    scale_max = 1.1 * max([1.1, *(n for _l, value, target in bars for n in (value, target)
+                                 if isinstance(n, int | float))])
     bar_h = 34
     for row, (label, value, target) in enumerate(bars):
         y = y0 + 20 + row * (bar_h + 22)

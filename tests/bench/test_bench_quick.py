@@ -148,3 +148,22 @@ def test_enclave_bench_command_takes_its_options() -> None:
     args = build_parser().parse_args(["bench", "--quick", "--json", "--out", "somewhere"])
     assert (args.quick, args.json, args.out) == (True, True, Path("somewhere"))
     assert runner.profile(args.quick).search_sizes[-1] < runner.profile(False).search_sizes[-1]
+
+
+def test_the_sections_the_command_offers_are_the_ones_that_run(
+        tiny_run: tuple[dict[str, Any], Path, Path]) -> None:
+    from desktop.cli.bench_cmd import SECTIONS
+
+    result, _json, _chart = tiny_run
+    assert SECTIONS == runner.SECTIONS
+    assert [name for name in result if name in SECTIONS] == list(SECTIONS)
+
+
+def test_only_the_sections_asked_for_run_and_their_summary_and_chart_are_written(
+        tmp_path: Path) -> None:
+    settings = load_settings({"ENCLAVE_HOME": str(tmp_path / "home")})
+    result = runner.run_benchmarks(settings, TINY, only=("startup",))
+    assert [name for name in result if name in runner.SECTIONS] == ["startup"]
+    json_path, chart_path = runner.write_results(result, tmp_path / "out")
+    assert json_path.is_file() and chart_path.stat().st_size > 0
+    assert any(line.startswith("Start-up") for line in runner.summary_lines(result))
