@@ -26,8 +26,9 @@ class Profile:
     # The local API against enclave ask: alternating rounds, tokens an answer.
     api_rounds: int = 3
     api_tokens: int = 96
-    # Retrieval quality with passage vectors pooled from their windows against passages
-    # embedded whole as well, on these question sets (bench.retrieval_quality; "all": all).
+    # Retrieval quality with the configured embedding engine and passage vectors pooled from
+    # their windows, against torch at fp32 with passages embedded whole as well (before issue
+    # 18), on these question sets (bench.retrieval_quality; "all": all).
     retrieval_sets: tuple[str, ...] = ("all",)
     # The model on llama.cpp's server against the model in process (bench.server_chat):
     # alternating rounds, tokens an answer, and how many clients ask at once.
