@@ -3,8 +3,8 @@
 The folder is generated: multi-page PDFs with a real text layer (bench.pdfs), pages of about
 2,500 characters of plausible clinical/legal prose. Enclave's side is the real library built the
 way ``desktop.app.wiring.open_library`` builds it (``Library``, each file read in a child
-process with the default limits, and the configured embedder, ``embedding_backend``: torch by
-default, or ONNX Runtime), with the embedder wrapped by
+process with the default limits, and the configured embedder, ``embedding_backend``: ONNX
+Runtime int8 by default, or torch), with the embedder wrapped by
 ``RecordingEmbedder`` only to learn which texts it embedded. The raw side is a separately loaded
 ``SentenceTransformer`` (torch) from the same bundled folder encoding every passage and window
 of the folder (what Enclave would embed without its ONNX engine and its once-per-text rule) with
