@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The sections in the order they run (``enclave bench --only NAME``).
+SECTIONS = ("generation", "ingestion", "retrieval", "search", "cpu_variants", "api",
+            "model_server", "index_servers", "startup", "memory")
+
 
 @dataclass(frozen=True)
 class Profile:

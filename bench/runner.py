@@ -11,13 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.profiles import FULL, QUICK, Profile
+from bench.profiles import FULL, QUICK, SECTIONS, Profile
 from bench.report import summary_lines
 from desktop.app.settings import Settings
 
-# The sections in the order they run (``enclave bench --only NAME``).
-SECTIONS = ("generation", "ingestion", "retrieval", "search", "cpu_variants", "api",
-            "model_server", "index_servers", "startup", "memory")
 RESULT_FILE = "bench.json"
 CHART_FILE = "bench.png"
 
@@ -103,9 +100,10 @@ def run_benchmarks(settings: Settings, profile: Profile,
         "startup": lambda: measure_startup(settings.model_path, profile.startup_runs),
         "memory": lambda: measure_memory(settings.model_path),
     }
-    for name, measure in sections.items():
+    for name in SECTIONS:
         if only and name not in only:
             continue
+        measure = sections[name]
         progress(f"{name}...")
         started = time.perf_counter()
         try:

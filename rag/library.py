@@ -560,8 +560,8 @@ class Library:
                     if ahead is not None:
                         done = yield from _counted(self._write_embedded(target, ahead), done, total)
                         ahead = None
-                    alone = self._embed_ahead([outcome], cancel, abandon)
-                    done = yield from _counted(self._write_embedded(target, alone), done, total)
+                    done = yield from _counted(self._write(target, [outcome], cancel, abandon),
+                                               done, total)
                     continue
                 batch.append(outcome)
                 if sum(len(p.passages) for p in batch) >= FLUSH_PASSAGES:
@@ -577,8 +577,8 @@ class Library:
             for long_one in long_ones:
                 if cancel is not None and cancel.is_set():
                     break
-                alone = self._embed_ahead([long_one], cancel, abandon)
-                done = yield from _counted(self._write_embedded(target, alone), done, total)
+                done = yield from _counted(self._write(target, [long_one], cancel, abandon),
+                                           done, total)
         finally:
             # Stopped early (an error, or the caller stopped reading): the embedder's thread
             # lets go before the library can be closed.
@@ -723,6 +723,11 @@ class Library:
             self._embedding_thread = ThreadPoolExecutor(1, thread_name_prefix="enclave-embed")
         embedding = PassageEmbedding(self._embedder, [p for item in batch for p in item.passages])
         return _Ahead(batch, EmbeddingAhead(embedding, self._embedding_thread, cancel, abandon))
+
+    def _write(self, target: Collection, batch: list[_Parsed], cancel: Cancel | None,
+               abandon: threading.Event) -> Iterator[IngestEvent]:
+        """A batch embedded and written with nothing else under way (a long document alone)."""
+        return self._write_embedded(target, self._embed_ahead(batch, cancel, abandon))
 
     def _write_embedded(self, target: Collection, ahead: _Ahead) -> Iterator[IngestEvent]:
         """The batch's embedding followed until it ends (with its progress), then the batch

@@ -12,11 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.profiles import SECTIONS  # a small module: no benchmark is imported with it
 from desktop.app.application import Application
-
-# bench.runner.SECTIONS, written here: importing bench for the parser would slow every command.
-SECTIONS = ("generation", "ingestion", "retrieval", "search", "cpu_variants", "api",
-            "model_server", "index_servers", "startup", "memory")
 
 DEFAULT_OUT = Path("bench-results")
 
