@@ -83,12 +83,21 @@ def exported_model(cache: Path, precision: Precision,
             _quantise(step, target)
         finally:
             step.unlink(missing_ok=True)
+        _remove_stale_fp32(cache, record)
     sha = sha256_of_file(target)
     record[precision] = {"source_sha256": source_sha, "sha256": sha, "format": FORMAT}
     partial = record_path.with_name(f"{RECORD}.{os.getpid()}.tmp")
     partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.replace(partial, record_path)
     return Exported(target, precision, sha)
+
+
+def _remove_stale_fp32(cache: Path, record: dict[str, Any]) -> None:
+    """Format 1 kept its 90 MB fp32 step beside the int8 file; an upgraded install would keep
+    it for ever. It goes unless it is a current fp32 file of its own (embedding_backend onnx)."""
+    if record.get("fp32", {}).get("format") != FORMAT:
+        (cache / "all-MiniLM-L6-v2.fp32.onnx").unlink(missing_ok=True)
+        record.pop("fp32", None)
 
 
 def _read(path: Path) -> dict[str, Any]:

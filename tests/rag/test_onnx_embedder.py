@@ -77,3 +77,21 @@ def test_only_the_int8_file_is_kept_and_a_failed_export_leaves_nothing_behind(
     with pytest.raises(OSError, match="No space left"):
         exported_model(tmp_path / "full", "int8")
     assert list((tmp_path / "full").iterdir()) == [], "no step, no half file, no record"
+
+
+def test_an_upgrade_removes_the_fp32_step_the_first_format_kept(tmp_path: Path) -> None:
+    """Format 1 left its 90 MB fp32 step beside the int8 file; remaking int8 removes it."""
+    import json
+
+    cache = tmp_path / "cache"
+    made = exported_model(cache, "int8")
+    record_path = cache / "export.json"
+    record = json.loads(record_path.read_text())
+    record["int8"]["format"] = FORMAT - 1
+    record["fp32"] = {"source_sha256": "...", "sha256": "...", "format": FORMAT - 1}
+    record_path.write_text(json.dumps(record))
+    (cache / "all-MiniLM-L6-v2.fp32.onnx").write_bytes(b"an old fp32 step")
+    assert exported_model(cache, "int8").path == made.path
+    assert sorted(p.name for p in cache.iterdir()) == \
+        ["all-MiniLM-L6-v2.int8.onnx", "export.json"]
+    assert set(json.loads(record_path.read_text())) == {"int8"}
