@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.retrieval_quality import DATA, ROOT, SETS, QuestionSet, _embedder, _gather
+from bench.retrieval_quality import DATA, ROOT, SETS, QuestionSet, _gather, embedder_for
 
 COLLECTIONS = ("licences-13", "technical-docs", "system-docs")
 # Code whose change does not change what was indexed: a cached collection survives it.
@@ -104,7 +104,7 @@ def collect(names: Sequence[str], cache: Path, show: bool, progress: Any) -> dic
     from rag.refusal import weigh
 
     options = AssistantOptions()
-    embedder = _embedder("torch")
+    embedder = embedder_for("torch")
     found_by_set: dict[str, list[Row]] = {}
     for qs in (s for s in SETS if s.name in names):
         library = _library(qs, cache, embedder, progress)
