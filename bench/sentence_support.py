@@ -8,12 +8,14 @@ seen the checker (tests/rag/data/sentences-labelled.jsonl). Printed: the share o
 sentences the check flags, and the share of supported ones it flags by mistake, at the current
 thresholds; with ``--sweep``, the trade-off over a grid of thresholds.
 
-Also printed, for each signal the check weighs (``coverage``: the share of a sentence's words
-that the passages hold; ``similarity``: its embedding's closeness to their nearest sentence),
-how well that signal alone separates the two kinds: the chance that a true sentence scores
-above an invented one (ROC AUC: 0.5 is a coin, 1.0 a perfect split), and the share of true
-sentences a threshold on it must flag to flag 90% of invented ones. A signal near 0.5 cannot
-reach the issue's 90% / 10% at any threshold, whatever the weights.
+Also printed: how many of each kind were flagged for a number or a name that the sources do
+not hold (rather than on their content alone); and, for each signal the check weighs
+(``coverage``: the share of a sentence's words that the passages hold; ``similarity``: its
+embedding's closeness to their nearest sentence), how well that signal alone separates the two
+kinds: the chance that a true sentence scores above an invented one (ROC AUC: 0.5 is a coin,
+1.0 a perfect split), and the share of true sentences a threshold on it must flag to flag 90%
+of invented ones. A signal near 0.5 cannot reach the issue's 90% / 10% at any threshold,
+whatever the weights.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ def measure(thresholds: Any, answers: dict[str, Any], labels: list[dict[str, Any
             embedder: Any) -> dict[str, Any]:
     from rag.documents import Passage
     from rag.retrieval_types import Hit
-    from rag.support import check_sentences
+    from rag.support import CONTENT_NOT_FOUND, check_sentences
 
     verdicts: dict[tuple[str, str], bool] = {}
+    on_facts: set[tuple[str, str]] = set()  # flagged for a number or a name
     signals: dict[tuple[str, str], dict[str, float]] = {}
     for rid, record in answers.items():
         sources = [Hit(Passage(rid, f"/documents/{p['source']}", "", "", p["page"], p["n"],
@@ -55,12 +58,15 @@ def measure(thresholds: Any, answers: dict[str, Any], labels: list[dict[str, Any
         for check in check_sentences(record["sentences"], sources, embedder, thresholds,
                                      question=record["q"]):
             verdicts[(rid, check.text)] = not check.supported
+            if check.reason and check.reason != CONTENT_NOT_FOUND:
+                on_facts.add((rid, check.text))
             if check.claim:
                 signals[(rid, check.text)] = {"coverage": check.coverage,
                                               "similarity": check.similarity}
     scores: dict[str, dict[str, list[float]]] = {
         name: {"unsupported": [], "supported": []} for name in ("coverage", "similarity")}
     flagged = {"unsupported": 0, "supported": 0}
+    facts = {"unsupported": 0, "supported": 0}
     counts = {"unsupported": 0, "supported": 0}
     for label in labels:
         kind = label["label"]
@@ -68,6 +74,7 @@ def measure(thresholds: Any, answers: dict[str, Any], labels: list[dict[str, Any
             continue
         counts[kind] += 1
         flagged[kind] += verdicts[(label["id"], label["text"])]
+        facts[kind] += (label["id"], label["text"]) in on_facts
         for name, value in signals.get((label["id"], label["text"]), {}).items():
             scores[name][kind].append(value)
     return {
@@ -75,6 +82,8 @@ def measure(thresholds: Any, answers: dict[str, Any], labels: list[dict[str, Any
         "supported_sentences": counts["supported"],
         "invented_flagged": round(flagged["unsupported"] / max(counts["unsupported"], 1), 4),
         "true_flagged": round(flagged["supported"] / max(counts["supported"], 1), 4),
+        # Flagged for a number or a name the sources do not hold (the rest on content alone).
+        "flagged_on_facts": facts,
         "signals": {name: separation(kinds["supported"], kinds["unsupported"])
                     for name, kinds in scores.items()},
     }
@@ -115,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = measure(DEFAULT_THRESHOLDS, answers, labels, embedder)
     print(json.dumps({"embedding_backend": args.embedder,
                       "thresholds": DEFAULT_THRESHOLDS.__dict__, **result}))
+    facts = result["flagged_on_facts"]
+    print(f"flagged for a number or a name not in the sources: {facts['unsupported']} of the "
+          f"invented sentences, {facts['supported']} of the true")
     for name, split in result["signals"].items():
         print(f"{name} alone: a true sentence scores above an invented one {split['auc']:.1%} "
               f"of the time; flagging 90% of invented sentences flags "

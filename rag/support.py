@@ -62,6 +62,9 @@ class SupportThresholds:
 
 
 DEFAULT_THRESHOLDS = SupportThresholds()
+# The reason of a sentence flagged on its content alone; every other reason names a number or
+# a name the sources do not hold.
+CONTENT_NOT_FOUND = "its content is not in the sources"
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
         elif not (verbatim or coverage >= thresholds.coverage
                   or (similarity >= thresholds.similarity
                       and coverage >= thresholds.coverage_with_similarity)):
-            reason = "its content is not in the sources"
+            reason = CONTENT_NOT_FOUND
         checks.append(SentenceCheck(sentence, not reason, evidence, reason, True, coverage,
                                     similarity))
     return checks

@@ -26,5 +26,8 @@ def test_every_labelled_sentence_is_measured_and_most_invented_ones_are_flagged(
     result = measure(DEFAULT_THRESHOLDS, answers, labels, embedder)
     assert (result["unsupported_sentences"], result["supported_sentences"]) == (250, 26)
     assert result["invented_flagged"] >= 0.8
+    # A number or a name the sources do not hold is nearly always an invention (69 and 1).
+    facts = result["flagged_on_facts"]
+    assert facts["unsupported"] >= 60 and facts["supported"] <= 2, facts
     for split in result["signals"].values():  # each signal does better than a coin
         assert split["auc"] > 0.55
