@@ -106,6 +106,15 @@ def embedder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cache
 
 
+@pytest.fixture(scope="session")
+def default_embedder(embedder_cache: Path) -> object:
+    """The engine Enclave embeds with by default (ONNX Runtime, int8): the real-document
+    measurements are of what a person's installation does."""
+    from rag.onnx_embedder import OnnxEmbedder, exported_model
+
+    return OnnxEmbedder(exported_model(embedder_cache, "int8"))
+
+
 @pytest.fixture
 def cli_env(enclave_home: Path, default_model_path: Path,
             embedder_cache: Path) -> dict[str, str]:
@@ -126,7 +135,7 @@ def cli_env(enclave_home: Path, default_model_path: Path,
 # A test that loads the real chat model or the embedder is slow, however it says so: the mark
 # follows the fixtures it uses (directly or through others), so the quick lane stays quick.
 SLOW_FIXTURES = frozenset({"default_model_path", "chat_model", "embedder", "cli_env",
-                           "embedder_cache",
+                           "embedder_cache", "default_embedder",
                            "practice_server", "practice_index"})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from rag.documents import Passage
 from rag.evaluation import Question, is_answer
 from rag.followup import is_follow_up, retrieval_query, search_follow_up
 from rag.library import Library
-from rag.retrieval_types import Hit
+from rag.retrieval_types import Embedder, Hit
 from rag.retrieve import Retrieval
 
 DATA = Path(__file__).with_name("data")
@@ -28,6 +29,14 @@ MANUALS = [(Path("/usr/share/doc/python3/python-policy.html"), "python-policy.ht
            (Path("/usr/share/doc/base-passwd/users-and-groups.html"), "users-and-groups.html")]
 NAMES = ("Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.3", "GPL-1", "GPL-2", "GPL-3",
          "LGPL-2", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0")
+
+
+@pytest.fixture
+def default_library(default_embedder: Embedder, tmp_path: Path) -> Iterator[Library]:
+    """A library on the engine Enclave embeds with by default."""
+    library = Library(tmp_path / "index", default_embedder)
+    yield library
+    library.close()
 
 
 def history(question: str) -> list[ChatMessage]:
@@ -88,7 +97,8 @@ def test_what_the_follow_up_finds_by_itself_comes_first_when_it_is_surer() -> No
                     or not all(src.is_file() for src, _ in MANUALS),
                     reason="needs the Debian licence texts and manuals")
 def test_follow_ups_are_found_nearly_as_well_as_the_same_questions_asked_in_full(
-        library: Library, tmp_path: Path) -> None:
+        default_library: Library, tmp_path: Path) -> None:
+    library = default_library
     docs = tmp_path / "docs"
     docs.mkdir()
     for name in NAMES:
@@ -113,6 +123,7 @@ def test_follow_ups_are_found_nearly_as_well_as_the_same_questions_asked_in_full
                    for r in rows) / len(rows)
     print(f"follow-ups hit@5: alone {alone:.1%}, with the conversation {followed:.1%}, "
           f"in full {full:.1%}")
-    # Measured: alone 72.5%, with the conversation 97.5%, in full 100% (40 conversations).
+    # Measured with the default engine: alone 75.0%, with the conversation 97.5%, in full 100%
+    # (40 conversations; torch: 72.5%, 97.5%, 100%).
     assert followed >= full - 0.05, (alone, followed, full)
     assert followed > alone + 0.15
