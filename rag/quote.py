@@ -15,6 +15,7 @@ reports how often the quote holds each question's key phrase.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from rag.retrieval_types import Embedder, Hit
 from rag.sentences import content_words, split_sentences
 
 LONG_QUOTE = 500  # characters: two sentences are one candidate only within this
+# A table of contents' or an index's dot leaders ("threads . . . . . . 12"): such a line names
+# where the answer is, never what it says, so it is never the quote.
+_LEADERS = re.compile(r"(?:\.\s?){5,}")
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,16 @@ def _sentences(hit: Hit) -> list[str]:
 
 
 def candidates(hits: Sequence[Hit]) -> list[tuple[int, str, int]]:
-    """(passage index, text, sentences) of every one- and two-sentence window."""
+    """(passage index, text, sentences) of every one- and two-sentence window, lines of dot
+    leaders left out."""
     found = []
     for i, hit in enumerate(hits):
         texts = _sentences(hit)
         for j, text in enumerate(texts):
+            if _LEADERS.search(text):
+                continue
             found.append((i, text, 1))
-            if j + 1 < len(texts):
+            if j + 1 < len(texts) and not _LEADERS.search(texts[j + 1]):
                 pair = f"{text} {texts[j + 1]}"
                 if len(pair) <= LONG_QUOTE:
                     found.append((i, pair, 2))

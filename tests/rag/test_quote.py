@@ -48,3 +48,19 @@ def test_a_clause_heading_run_into_its_text_is_never_the_whole_quote(
     quote = pick_quote(question, hits, library.embedder)
     assert quote is not None and "irrevocable copyright license" in quote.text, quote.text
     assert quote.text.startswith("2. Grant of Copyright License. Subject to")
+
+
+def test_a_table_of_contents_line_is_never_the_quote(library: Library, tmp_path: Path) -> None:
+    # libtasn1's manual: its index line "threads . . . 1" held the question's words and was
+    # quoted instead of the sentence that answers.
+    make_text(tmp_path / "manual.txt",
+              "Index\n\nthreads, using the library from several threads . . . . . . . . . 1\n"
+              "thread safety of the library . . . . . . . . . . . . . . . . . . . . . . . 1\n\n"
+              "Features\n\nThread-safety. No global variables are used and multiple library "
+              "handles may be used in parallel.\n")
+    list(library.ingest([tmp_path], "manual"))
+    question = "Can I use the library from several threads at once?"
+    quote = pick_quote(question, library.retrieve(question, "manual", 5).hits,
+                       library.embedder)
+    assert quote is not None and "Thread-safety. No global variables are used" in quote.text
+    assert ". . ." not in quote.text
