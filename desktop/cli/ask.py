@@ -39,6 +39,9 @@ def register(commands: Any) -> None:
 
 @library_command
 def run(args: argparse.Namespace, app: Application) -> int:
+    if not args.question.strip():
+        return fail("the question is empty: type it in quotes, for example "
+                    "enclave ask \"How much notice must the tenant give?\"", EXIT_USAGE)
     if args.max_tokens is not None and args.max_tokens < 1:
         return fail("--max-tokens must be a positive number.", EXIT_USAGE)
     if args.collection is not None and not args.no_rag and \

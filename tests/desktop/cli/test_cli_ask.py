@@ -59,6 +59,14 @@ def test_ask_a_collection_that_does_not_exist_is_a_usage_error(
     assert "no collection named 'Nobody'" in done.stderr
 
 
+def test_an_empty_question_is_a_usage_error_that_says_so(
+        cli_env: dict[str, str], enclave: Enclave) -> None:
+    for empty in ("", "   "):
+        done = enclave("ask", empty, "--json", env=cli_env)
+        assert done.returncode == 2 and done.stdout == ""
+        assert "the question is empty" in done.stderr
+
+
 def test_help_lists_only_working_commands(cli_env: dict[str, str], enclave: Enclave) -> None:
     from desktop.cli.main import COMMAND_NAMES, build_parser
 
