@@ -7,11 +7,15 @@ it cites none):
 1. **Facts.** Every number it states (digits or words: "30", "thirty", "6.8", "2,400"), and every
    name (a capitalised word or an acronym not at the start of the sentence: "Apache", "GPL",
    "Romero") must occur in those passages. One that does not makes the sentence unsupported,
-   whatever else it says: an invented dose or duration is the most harmful kind of error.
+   whatever else it says: an invented dose or duration is the most harmful kind of error. A
+   number must also be stated there of something the sentence names (one of its words in the
+   same source sentence): "the header is 16384 bytes" is not backed by "#define CHUNK 16384".
+   A list's item numbers ("1) ...", "... 3. Encoding 4. Decoding") claim nothing.
 2. **Content.** A sentence found word for word in a passage is supported. Otherwise its words
-   that carry meaning must largely be the passages' words
-   (``coverage``), or it must be close in meaning to one of their sentences (``similarity``,
-   the bundled embedder) with a fair share of their words.
+   that carry meaning must largely be the passages' words (``coverage``), or it must be close
+   in meaning to one of their sentences (``similarity``, the bundled embedder) with a fair
+   share of their words. The small model's frame ("The answer is: ...", "The document states
+   that ...") is left out of both: its words are in no source.
 
 Sentences that make no claim ("The documents do not say.") are not checked. The thresholds are
 data (``SupportThresholds``), chosen on a labelled set of sentences from real answers
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,10 +58,8 @@ according under as in on at by for from of to with without and or but each every
 
 @dataclass(frozen=True)
 class SupportThresholds:
-    # Supported on its words alone (above 1: never; a sentence copied from a source is also
-    # as close as can be to it, so it passes the next test).
-    coverage: float = 1.01
-    similarity: float = 0.7  # supported when this close to a source sentence ...
+    coverage: float = 0.9  # supported on its words alone when the sources hold this share
+    similarity: float = 0.8  # supported when this close to a source sentence ...
     coverage_with_similarity: float = 0.3  # ... and holding this share of its words
 
 
@@ -106,6 +108,39 @@ def answer_sentences(answer: str) -> list[str]:
     return sentences
 
 
+# A list item's number ("1) Albert Cahalan ...", "... Normalization 3. Encoding 4. Decoding"):
+# at the start of a sentence, or inline before a capitalised word where the next or the previous
+# number is also such a marker. It orders the answer and claims nothing.
+_LEADING_MARKER = re.compile(r"^\(?\d{1,2}[.)]\s+")
+_INLINE_MARKER = re.compile(r"(?<=\s)\(?(\d{1,2})[.)]\s+(?=[A-Z])")
+
+
+# How a small model opens a sentence ("The answer is: ...", "The document states that ..."): a
+# frame around the claim, whose words are in no source. The claim is checked without it.
+_FRAME = re.compile(
+    r"^(?:so,?\s+)?(?:the\s+answer(?:\s+to\s+(?:this|your|the)\s+question)?\s+is:?\s*"
+    r"|to\s+answer\s+your\s+question(?:\s+more\s+specifically)?:?\s*"
+    r"|(?:the|this)\s+document\s+(?:states|says|mentions|explains)\s+that\s+"
+    r"|according\s+to\s+the\s+documents?,?\s+)", re.IGNORECASE)
+
+
+def without_frame(sentence: str) -> str:
+    return _FRAME.sub("", sentence).strip() or sentence
+
+
+def list_markers(sentences: Sequence[str]) -> set[int]:
+    """The numbers these sentences use inline as a list's markers (one after another)."""
+    seen = {int(m.group(1)) for s in sentences for m in _INLINE_MARKER.finditer(s)}
+    return {n for n in seen if n - 1 in seen or n + 1 in seen}
+
+
+def claimed_numbers(sentence: str, markers: Collection[int] = ()) -> set[str]:
+    """The numbers a sentence states, its list markers left out."""
+    text = _LEADING_MARKER.sub("", sentence)
+    text = _INLINE_MARKER.sub(lambda m: "" if int(m.group(1)) in markers else m.group(0), text)
+    return numbers_in(text)
+
+
 def numbers_in(text: str) -> set[str]:
     found = {d.replace(",", "") for d in _DIGITS.findall(text)}
     for word in _WORDS.findall(text.lower()):
@@ -131,6 +166,14 @@ def names_in(sentence: str) -> set[str]:
     return names
 
 
+def as_written(name: str, sentence: str) -> str:
+    """A name as the sentence writes it ("GNU", not "gnu"), for a reason a person reads."""
+    for word in _WORDS.findall(sentence.replace("’", "'")):
+        if _POSSESSIVE.sub("", word).lower() == name:
+            return _POSSESSIVE.sub("", word)
+    return name
+
+
 def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: Embedder,
                     thresholds: SupportThresholds = DEFAULT_THRESHOLDS,
                     question: str = "") -> list[SentenceCheck]:
@@ -145,13 +188,18 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
         f"{h.passage.title} {h.passage.section} {Path(h.passage.source).stem}"
         for h in sources)])
     source_numbers = numbers_in(known_text)
+    asked_numbers = numbers_in(" ".join([question, *(
+        f"{h.passage.title} {h.passage.section} {Path(h.passage.source).stem}"
+        for h in sources)]))
+    number_spans = [near for _, t in source_spans for near in _numbers_with_neighbours(t)]
     source_words = {w.lower() for w in _WORDS.findall(known_text.replace("-", " "))} | \
         {w.lower() for w in _WORDS.findall(known_text)} | _glued(known_text)
     source_content = set(content_words(source_text))
     squashed_sources = _squash(source_text)
     claims = [s for s in sentences if not _NO_CLAIM.search(s)]
-    vectors = embedder.embed([*claims, *(t for _, t in source_spans)]) if claims and \
-        source_spans else []
+    markers = list_markers(sentences)
+    vectors = embedder.embed([*(without_frame(c) for c in claims),
+                              *(t for _, t in source_spans)]) if claims and source_spans else []
     claim_vectors = dict(zip(claims, vectors[:len(claims)], strict=False))
     span_vectors = vectors[len(claims):]
     checks = []
@@ -165,14 +213,20 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
             value = sum(a * b for a, b in zip(vector or (), span_vector, strict=False))
             if value > similarity:
                 similarity, evidence = value, hit
-        words = content_words(sentence)
+        words = content_words(without_frame(sentence))
         coverage = sum(1 for w in words if w in source_content) / len(words) if words else 1.0
         verbatim = _squash(sentence) in squashed_sources
-        missing = sorted(numbers_in(sentence) - source_numbers)
-        unnamed = sorted(n for n in names_in(sentence) if n not in source_words)
+        stated = claimed_numbers(sentence, markers)
+        missing = sorted(stated - source_numbers)
+        elsewhere = sorted(n for n in stated - asked_numbers - set(missing)
+                           if not _said_of(n, set(words), number_spans))
+        unnamed = [as_written(n, sentence) for n in sorted(names_in(sentence))
+                   if n not in source_words]
         reason = ""
         if missing:
             reason = f"{', '.join(missing)}: not in the sources"
+        elif elsewhere:
+            reason = f"{', '.join(elsewhere)}: in the sources, but said of something else"
         elif unnamed:
             reason = f"{', '.join(unnamed)}: not named in the sources"
         elif not (verbatim or coverage >= thresholds.coverage
@@ -182,6 +236,29 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
         checks.append(SentenceCheck(sentence, not reason, evidence, reason, True, coverage,
                                     similarity))
     return checks
+
+
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:[-'][^\W_]+)*")  # "2,400" one token
+NEAR = 8  # words either side of a number in a source sentence that say what it is of
+
+
+def _numbers_with_neighbours(text: str) -> list[tuple[set[str], set[str]]]:
+    """Each number a source sentence states, with the meaning-carrying words around it."""
+    words = _TOKENS.findall(text)
+    found = []
+    for position, word in enumerate(words):
+        numbers = numbers_in(word)
+        if numbers:
+            around = words[max(0, position - NEAR):position + NEAR + 1]
+            found.append((numbers, set(content_words(" ".join(around)))))
+    return found
+
+
+def _said_of(number: str, words: set[str],
+             spans: Sequence[tuple[set[str], set[str]]]) -> bool:
+    """Whether a source states ``number`` with one of ``words`` near it."""
+    about = words - {number}
+    return any(number in numbers and near & about for numbers, near in spans)
 
 
 def check_answer(answer: str, sources: Sequence[Hit], embedder: Embedder,
