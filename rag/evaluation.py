@@ -74,20 +74,44 @@ def read_questions(path: Path) -> list[Question]:
         raise QuestionSetError(f"cannot read the question set {path} ({exc}).") from exc
     questions = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            page = raw.get("page")
-            questions.append(Question(str(raw["q"]), str(raw["source"]), str(raw["key"]),
-                                      None if page is None else int(page)))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise QuestionSetError(
-                f"{path}, line {number}: expected {{\"q\": ..., \"source\": ..., "
-                f"\"key\": ...}} ({type(exc).__name__}).") from exc
+        if line.strip():
+            questions.append(_question(line, f"{path}, line {number}"))
     if not questions:
         raise QuestionSetError(f"{path} holds no questions.")
     return questions
+
+
+SHAPE = '{"q": "the question", "source": "file name", "key": "words that answer"}'
+
+
+def _question(line: str, where: str) -> Question:
+    """One line of a question set, or an error that says what is wrong with it in words."""
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        raise QuestionSetError(f"{where} is not a question: each line must read {SHAPE} "
+                               "(\"page\": a number, may follow).") from None
+    if not isinstance(raw, dict):
+        raise QuestionSetError(f"{where} is not a question: each line must read {SHAPE}.")
+    fields: dict[str, str] = {}
+    for name in ("q", "source", "key"):
+        value = raw.get(name)
+        if name not in raw:
+            raise QuestionSetError(f"{where} has no \"{name}\": each line must read {SHAPE}.")
+        if not isinstance(value, str) or not value.strip():
+            raise QuestionSetError(f"{where}: \"{name}\" must be text, and not empty.")
+        fields[name] = value
+    page = raw.get("page")
+    if page is not None and (isinstance(page, bool) or not isinstance(page, int) or page < 1):
+        raise QuestionSetError(f"{where}: \"page\" must be a page number, like 3.")
+    return Question(fields["q"], fields["source"], fields["key"], page)
+
+
+def unknown_sources(questions: Sequence[Question], documents: Sequence[Path]) -> list[str]:
+    """The files questions name that are not among ``documents`` (a typing mistake, or a file
+    never indexed): their questions can only be misses."""
+    return sorted({q.source for q in questions
+                   if not any(_same_source(str(d), q.source) for d in documents)})
 
 
 def is_answer(hit: Hit, question: Question) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def register(commands: Any) -> None:
 @library_command
 def run(args: argparse.Namespace, app: Application) -> int:
     from desktop.app.audit_events import QuestionSetScored
-    from rag.evaluation import DEPTH, QuestionSetError, evaluate, read_questions
+    from rag.evaluation import DEPTH, QuestionSetError, evaluate, read_questions, unknown_sources
 
     try:
         questions = read_questions(Path(args.questions))
@@ -42,11 +43,19 @@ def run(args: argparse.Namespace, app: Application) -> int:
         return fail(str(exc), EXIT_USAGE)
     collection = args.collection or app.settings.collection
     library = app.library()
+    if collection not in {c.name for c in library.collections()}:
+        return fail(f"there is no collection named '{collection}'. 'enclave collections' "
+                    "lists them.", EXIT_USAGE)
+    unknown = unknown_sources(questions, [d.path for d in library.documents(collection)])
+    if unknown:
+        print(f"Warning: not in collection '{collection}', so their questions count as misses: "
+              f"{', '.join(unknown)}", file=sys.stderr)
     score = evaluate(questions, lambda q: library.retrieve(q, collection, DEPTH, args.mode).hits)
     app.audit.record_event(QuestionSetScored(
         query=f"question set {args.questions}: {score.questions} questions",
         collection=collection, questions=score.questions))
-    result = dict(score.to_json(), collection=collection, mode=args.mode)
+    result = dict(score.to_json(), collection=collection, mode=args.mode,
+                  unknown_sources=unknown)
     if args.answers:
         result["answers"] = answer_quality(app, questions, collection, args.max_tokens)
     if args.json:
@@ -63,6 +72,9 @@ def run(args: argparse.Namespace, app: Application) -> int:
               f"states it {a['answer_states_key']:.1%}, unsupported sentences "
               f"{a['unsupported_share']:.1%}, refused {a['refused']} of {a['questions']}, "
               f"{a['seconds_per_answer']:.1f} s per answer")
+        for row in a["per_question"]:
+            if not row["quote_holds_key"]:
+                print(f"  the quote does not hold the key: {row['q']}")
     return EXIT_OK
 
 
@@ -78,7 +90,9 @@ def answer_quality(app: Application, questions: list[Any], collection: str,
     model = ThreadChatModel(app.start_model_thread)
     rows = []
     try:
-        for question in questions:
+        for number, question in enumerate(questions, start=1):
+            print(f"Asking question {number} of {len(questions)}...", file=sys.stderr,
+                  flush=True)
             started = time.perf_counter()
             answer = None
             for event in app.ask.ask(AskRequest(question.q, collection=collection,

@@ -104,7 +104,34 @@ def test_eval_scores_a_question_set(matter: Matter, enclave: Enclave, tmp_path: 
     assert [m["q"] for m in score["misses"]] == ["Who is the landlord?"]
     qa.write_text("not json\n")
     bad = enclave("eval", str(qa), env=env)
-    assert bad.returncode == 2 and "line 1" in bad.stderr
+    assert bad.returncode == 2 and "line 1 is not a question" in bad.stderr
+    qa.write_text(json.dumps({"q": "Who is the tenant?", "source": "leese.pdf",
+                              "key": "Bolt"}) + "\n")
+    typo = enclave("eval", str(qa), "--collection", "Acme (2024)", "--json", env=env)
+    assert typo.returncode == 0, typo.stderr
+    assert "not in collection 'Acme (2024)'" in typo.stderr and "leese.pdf" in typo.stderr
+    assert json.loads(typo.stdout)["unknown_sources"] == ["leese.pdf"]
+
+
+def test_eval_answers_asks_the_model_each_question_and_says_how_far_it_has_got(
+        matter: Matter, enclave: Enclave, tmp_path: Path) -> None:
+    env, _ = matter
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(q) for q in [
+        {"q": "How much notice must the tenant give?", "source": "lease.pdf",
+         "key": "three months' notice"},
+        {"q": "When is the boiler replaced?", "source": "letter.txt", "key": "in June"},
+    ]) + "\n")
+    done = enclave("eval", str(qa), "--collection", "Acme (2024)", "--answers",
+                   "--max-tokens", "16", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Asking question 1 of 2" in done.stderr and "Asking question 2 of 2" in done.stderr
+    answers = json.loads(done.stdout)["answers"]
+    assert answers["questions"] == 2 and answers["quote_holds_key"] == 1.0
+    assert [row["q"] for row in answers["per_question"]] == [
+        "How much notice must the tenant give?", "When is the boiler replaced?"]
+    assert all(row["answer"] and row["seconds"] > 0 for row in answers["per_question"])
+    assert 0.0 <= answers["unsupported_share"] <= 1.0 and answers["seconds_per_answer"] > 0
 
 
 def test_ask_answers_from_the_documents_with_citations(matter: Matter, enclave: Enclave
