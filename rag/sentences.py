@@ -36,17 +36,39 @@ class Span:
 
 def split_sentences(text: str) -> list[Span]:
     """The sentences of ``text`` with their offsets, whitespace trimmed."""
-    spans: list[Span] = []
-    for block_start, block in _blocks(text):
+    spans: list[tuple[int, Span]] = []  # (cell, span): 0 outside tables
+    for cell, piece_start, piece in _pieces(text):
         start = 0
-        for match in _END.finditer(block):
+        for match in _END.finditer(piece):
             cut = match.start()
-            if _ends_in_abbreviation(block[start:cut]):
+            if _ends_in_abbreviation(piece[start:cut]):
                 continue
-            spans.append(Span(block[start:cut], block_start + start, block_start + cut))
+            spans.append((cell, Span(piece[start:cut], piece_start + start, piece_start + cut)))
             start = match.end()
-        spans.append(Span(block[start:], block_start + start, block_start + len(block)))
-    return _merge_short([s for s in (_trim(s) for s in spans) if s.text])
+        spans.append((cell, Span(piece[start:], piece_start + start, piece_start + len(piece))))
+    return _merge_short([(cell, s) for cell, s in ((c, _trim(s)) for c, s in spans) if s.text])
+
+
+_CELL = re.compile(r"[^|]+")
+
+
+def _is_row(line: str) -> bool:
+    """A table's row, as the loaders write one: "| question | answer |"."""
+    return line.lstrip().startswith("|")
+
+
+def _pieces(text: str) -> list[tuple[int, int, str]]:
+    """(cell, offset, text) of the blocks, a table's rows cut at each cell (numbered from 1):
+    a sentence never runs from one cell into the next, nor holds a "|" the document has not."""
+    pieces, cells = [], 0
+    for start, block in _blocks(text):
+        if _is_row(block):
+            for cell in _CELL.finditer(block):
+                cells += 1
+                pieces.append((cells, start + cell.start(), cell.group()))
+        else:
+            pieces.append((0, start, block))
+    return pieces
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:
@@ -62,6 +84,7 @@ def _blocks(text: str) -> list[tuple[int, str]]:
                 blocks.append((current_start, current))
             current, current_start = "", offset + len(line)
         elif current.strip() and (_LINE_ITEM.match(line) or _complete(current)
+                                  or _is_row(line) or _is_row(current)
                                   or (_LINE_ITEM.match(current) and stripped[0].isupper())):
             blocks.append((current_start, current))
             current, current_start = line, offset
@@ -94,15 +117,16 @@ def _trim(span: Span) -> Span:
     return Span(text, span.start + lead, span.end)
 
 
-def _merge_short(spans: list[Span]) -> list[Span]:
-    merged: list[Span] = []
-    for span in spans:
-        if merged and len(span.text) < MIN_SENTENCE:
-            last = merged[-1]
-            merged[-1] = Span(f"{last.text} {span.text}", last.start, span.end)
+def _merge_short(spans: list[tuple[int, Span]]) -> list[Span]:
+    """Pieces shorter than a sentence join the one before, within the same table cell."""
+    merged: list[tuple[int, Span]] = []
+    for cell, span in spans:
+        if merged and len(span.text) < MIN_SENTENCE and merged[-1][0] == cell:
+            last = merged[-1][1]
+            merged[-1] = (cell, Span(f"{last.text} {span.text}", last.start, span.end))
         else:
-            merged.append(span)
-    return merged
+            merged.append((cell, span))
+    return [span for _, span in merged]
 
 
 def without_citation_marks(text: str) -> str:

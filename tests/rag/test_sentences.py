@@ -33,3 +33,17 @@ def test_offsets_point_back_into_the_text() -> None:
 def test_citation_marks_and_content_words() -> None:
     assert without_citation_marks("Three months [1][2].") == "Three months."
     assert content_words("The tenants gave notices") == ["tenant", "gave", "notic"]
+
+
+def test_a_tables_cells_are_never_run_together() -> None:
+    # libxslt's FAQ is a table: a quote read "... to the LIBS options | passing parameters on
+    # the xsltproc command line doesn't work | ...", a "|" the page does not show, and the
+    # answer of one question run into the next question.
+    text = ("| Linking with EXSLT | Prepend -lexslt to the LIBS options. |\n"
+            "| Is it free? | Yes, it is MIT licensed. |\n"
+            "A pipe in prose stays: run ls | grep x to see it.")
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == [
+        "Linking with EXSLT", "Prepend -lexslt to the LIBS options.", "Is it free?",
+        "Yes, it is MIT licensed.", "A pipe in prose stays: run ls | grep x to see it."]
+    assert all(text[s.start:s.end].strip() == s.text for s in spans), "offsets still hold"
