@@ -343,13 +343,13 @@ def _share(flags: Iterable[bool]) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from desktop.app.settings_table import default
+    from desktop.app.settings_table import EMBEDDING_BACKENDS, default
 
     p = argparse.ArgumentParser(prog="python -m bench.retrieval_quality",
                                 description="Score retrieval on every question set.")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--sets", nargs="*", choices=[s.name for s in SETS], default=None)
-    p.add_argument("--embedder", choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
+    p.add_argument("--embedder", choices=EMBEDDING_BACKENDS,
                    default=default("embedding_backend"),
                    help="the embedding engine to measure (default: the setting's default, "
                         "onnx-int8; torch-fp32 is the reference)")

@@ -105,11 +105,11 @@ def separation(true: Sequence[float], invented: Sequence[float],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from desktop.app.settings_table import default
+    from desktop.app.settings_table import EMBEDDING_BACKENDS, default
 
     p = argparse.ArgumentParser(prog="python -m bench.sentence_support")
     p.add_argument("--sweep", action="store_true", help="also try a grid of thresholds")
-    p.add_argument("--embedder", choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
+    p.add_argument("--embedder", choices=EMBEDDING_BACKENDS,
                    default=default("embedding_backend"),
                    help="the embedding engine the check uses (default: the setting's default)")
     args = p.parse_args(argv)

@@ -75,11 +75,12 @@ def candidates(hits: Sequence[Hit]) -> list[tuple[int, str, int]]:
     found = []
     for i, hit in enumerate(hits):
         texts = _sentences(hit)
+        leaders = [bool(_LEADERS.search(text)) for text in texts]
         for j, text in enumerate(texts):
-            if _LEADERS.search(text):
+            if leaders[j]:
                 continue
             found.append((i, text, 1))
-            if j + 1 < len(texts) and not _LEADERS.search(texts[j + 1]):
+            if j + 1 < len(texts) and not leaders[j + 1]:
                 pair = f"{text} {texts[j + 1]}"
                 if len(pair) <= LONG_QUOTE:
                     found.append((i, pair, 2))

@@ -8,8 +8,9 @@ it cites none):
    name (a capitalised word or an acronym not at the start of the sentence: "Apache", "GPL",
    "Romero") must occur in those passages. One that does not makes the sentence unsupported,
    whatever else it says: an invented dose or duration is the most harmful kind of error. A
-   number must also be stated there of something the sentence names (one of its words in the
-   same source sentence): "the header is 16384 bytes" is not backed by "#define CHUNK 16384".
+   number must also be stated there of something the sentence names (one of its words within
+   ``NEAR`` words of it in a source sentence): "the header is 16384 bytes" is not backed by
+   "#define CHUNK 16384".
    A list's item numbers ("1) ...", "... 3. Encoding 4. Decoding") claim nothing.
 2. **Content.** A sentence found word for word in a passage is supported. Otherwise its words
    that carry meaning must largely be the passages' words (``coverage``), or it must be close
@@ -184,13 +185,12 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
     source_spans = [(hit, span.text) for hit in sources
                     for span in split_sentences(hit.passage.text)]
     source_text = " ".join(h.passage.text for h in sources)
-    known_text = " ".join([source_text, question, *(
+    given = " ".join([question, *(
         f"{h.passage.title} {h.passage.section} {Path(h.passage.source).stem}"
-        for h in sources)])
+        for h in sources)])  # the question and the documents' names
+    known_text = f"{source_text} {given}"
     source_numbers = numbers_in(known_text)
-    asked_numbers = numbers_in(" ".join([question, *(
-        f"{h.passage.title} {h.passage.section} {Path(h.passage.source).stem}"
-        for h in sources)]))
+    asked_numbers = numbers_in(given)
     number_spans = [near for _, t in source_spans for near in _numbers_with_neighbours(t)]
     source_words = {w.lower() for w in _WORDS.findall(known_text.replace("-", " "))} | \
         {w.lower() for w in _WORDS.findall(known_text)} | _glued(known_text)
@@ -214,12 +214,13 @@ def check_sentences(sentences: Sequence[str], sources: Sequence[Hit], embedder: 
             if value > similarity:
                 similarity, evidence = value, hit
         words = content_words(without_frame(sentence))
+        meant = set(words)
         coverage = sum(1 for w in words if w in source_content) / len(words) if words else 1.0
         verbatim = _squash(sentence) in squashed_sources
         stated = claimed_numbers(sentence, markers)
         missing = sorted(stated - source_numbers)
         elsewhere = sorted(n for n in stated - asked_numbers - set(missing)
-                           if not _said_of(n, set(words), number_spans))
+                           if not _said_of(n, meant, number_spans))
         unnamed = [as_written(n, sentence) for n in sorted(names_in(sentence))
                    if n not in source_words]
         reason = ""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 QUESTION_LOGGING = ("full", "hashed", "off")
+EMBEDDING_BACKENDS = ("onnx-int8", "torch", "torch-fp32", "onnx")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ SETTINGS: tuple[Setting, ...] = (
             help="What the audit log keeps of each question: the full text, its SHA-256 only, "
                  "or nothing."),
     Setting("embedding_backend", str, "onnx-int8",
-            choices=("onnx-int8", "torch", "torch-fp32", "onnx"),
+            choices=EMBEDDING_BACKENDS,
             label="Embedding engine",
             help="How documents are turned into vectors: ONNX Runtime with int8 weights (the "
                  "default: ingestion 3.5-4.3x the plain torch encoder on the benchmark machine, no "

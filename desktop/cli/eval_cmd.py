@@ -43,9 +43,7 @@ def run(args: argparse.Namespace, app: Application) -> int:
         return fail(str(exc), EXIT_USAGE)
     collection = args.collection or app.settings.collection
     library = app.library()
-    if collection not in {c.name for c in library.collections()}:
-        return fail(f"there is no collection named '{collection}'. 'enclave collections' "
-                    "lists them.", EXIT_USAGE)
+    # documents() refuses a collection that does not exist (a usage error, @library_command).
     unknown = unknown_sources(questions, [d.path for d in library.documents(collection)])
     if unknown:
         print(f"Warning: not in collection '{collection}', so their questions count as misses: "
